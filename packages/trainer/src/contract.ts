@@ -1,0 +1,51 @@
+/**
+ * The contract between `midg train` and whoever runs it (the orchestrator's workers, scripts, notebooks).
+ * `midg train --json` prints one TrainResult; with `--events` it first prints one EpochEvent line per epoch.
+ */
+
+/** A config value settable with `--set key=value` or swept by the orchestrator. */
+export type ConfigValue = number | string | boolean;
+export type ConfigRecord = Record<string, ConfigValue>;
+
+/** Everything that determines one training run (its hash is the run key). */
+export interface RunSpec {
+  model: string;
+  /** Dataset names as accepted by resolveDataset, e.g. `synth:mosi:tiny`, `mmsa:/data/mosi.pkl`, `mosi`. */
+  source: string;
+  target: string;
+  seed: number;
+  /** Overrides merged over model defaults and per-dataset configs (e.g. alpha, beta, experts, ablation, modalities). */
+  overrides: ConfigRecord;
+}
+
+/** Metric name → value, MMSA names (Has0_acc_2, Non0_F1_score, MAE, Corr, ...). */
+export type MetricRecord = Record<string, number>;
+
+export interface EpochEvent {
+  event: 'epoch';
+  epoch: number;
+  /** Mean training losses over the epoch by part (total, in, out, dis, reg, ...). */
+  losses: Record<string, number>;
+  /** Source-validation metrics after this epoch. */
+  valid: MetricRecord;
+  samplesPerSecond: number;
+}
+
+export interface TrainResult {
+  event: 'result';
+  spec: RunSpec;
+  /** The fully resolved config (defaults + dataset overrides + spec overrides). */
+  config: ConfigRecord;
+  /** Target test metrics on the target's native label scale. */
+  test: MetricRecord;
+  /** Source validation metrics of the selected (best) epoch. */
+  valid: MetricRecord;
+  bestEpoch: number;
+  epochsRun: number;
+  durationMs: number;
+  backend: string;
+  /** Mean router weight per expert over the target test set (MoIE models only). */
+  expertUsage?: number[];
+  /** Path of the saved checkpoint directory, when one was written. */
+  checkpoint?: string;
+}
