@@ -1,0 +1,2 @@
+export * from './dataset';
+export { KNOWN_DOMAINS, domainFromPath, parseDatasetName, type DatasetRef } from './names';
