@@ -1,11 +1,17 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { dataCommand } from './commands/data';
+import { queryCommand } from './commands/query';
+import { sweepCommand } from './commands/sweep';
+import { tablesCommand } from './commands/tables';
 
 await yargs(hideBin(process.argv))
   .scriptName('midg')
   .usage('$0 <command> [options]\n\nDomain generalization for multimodal sentiment analysis: MIDG and its baselines.')
   .command(dataCommand)
+  .command(sweepCommand)
+  .command(queryCommand)
+  .command(tablesCommand)
   .demandCommand(1, 'choose a command')
   .strict()
   .recommendCommands()

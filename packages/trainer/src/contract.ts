@@ -24,6 +24,8 @@ export type MetricRecord = Record<string, number>;
 export interface EpochEvent {
   event: 'epoch';
   epoch: number;
+  /** The configured upper bound on epochs (early stopping may end sooner). */
+  maxEpochs: number;
   /** Mean training losses over the epoch by part (total, in, out, dis, reg, ...). */
   losses: Record<string, number>;
   /** Source-validation metrics after this epoch. */

@@ -1,0 +1,14 @@
+export { ABLATIONS, loadSweepSpec, parseSweepSpec, type DatasetPair, type StudySpec, type SweepSpec } from './spec';
+export { expandSweep, gridCombinations, type PlannedRun, type StudyMembership } from './expand';
+export {
+  runSweep,
+  type RunFailureSummary,
+  type SweepCounts,
+  type SweepEvent,
+  type SweepOptions,
+  type SweepEndStatus,
+  type SweepStore,
+  type SweepSummary,
+} from './runner';
+export { createSweepReporter, describeRun, type SweepReporter } from './progress';
+export { collectHostInfo } from './host';

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import type { ConfigRecord, ConfigValue, MetricRecord } from '@midg/trainer';
+import { ResultsStore } from '../../db';
+import { HOST, makeEpoch, makeResult, makeSpec } from '../../db/testing/fixtures';
+
+// A made-up sweep shaped like the paper's experiments, with metric values chosen here, for the table and query tests.
+
+export const MOSI = 'synth:mosi:tiny';
+export const MOSEI = 'synth:mosei:tiny';
+export const SIMS = 'synth:sims:tiny';
+export const SWEEP = 'paper';
+
+export interface Headline {
+  acc: number;
+  f1: number;
+  mae: number;
+  corr: number;
+}
+
+export interface PlannedRun {
+  key: string;
+  model: string;
+  source: string;
+  target: string;
+  seed: number;
+  config: ConfigRecord;
+  study: string;
+  grid: Record<string, ConfigValue>;
+  outcome: 'done' | 'failed' | 'pending';
+  headline?: Headline;
+  validMae?: number;
+  failure?: { exitCode: number | null; signal: string | null; stderrTail: string };
+}
+
+export const MIDG_DEFAULTS: ConfigRecord = { alpha: 1, beta: 1, experts: 4, ablation: 'none', modalities: 'tav' };
+const MULT_DEFAULTS: ConfigRecord = { modalities: 'tav' };
+const SEEDS = [1, 2, 3];
+/** Per-seed offsets so that every group has a non-zero spread. */
+const JITTER: Record<number, number> = { 1: -0.011, 2: 0.017, 3: 0.003 };
+
+/** The test metrics a run reports, under the MMSA names of its target's family, plus decoys of the other family. */
+export function mmsaMetrics(target: string, h: Headline): MetricRecord {
+  return target === SIMS
+    ? { Mult_acc_2: h.acc, F1_score: h.f1, MAE: h.mae, Corr: h.corr, Has0_acc_2: 0.011, Has0_F1_score: 0.012 }
+    : { Has0_acc_2: h.acc, Has0_F1_score: h.f1, MAE: h.mae, Corr: h.corr, Non0_acc_2: 0.013, Mult_acc_2: 0.014 };
+}
+
+interface GroupPlan {
+  model: string;
+  source: string;
+  target: string;
+  config: ConfigRecord;
+  study: string;
+  grid?: Record<string, ConfigValue>;
+  base: Headline;
+  validMae: number;
+  /** Seeds that do not finish, and how. */
+  absent?: Record<number, Pick<PlannedRun, 'outcome' | 'failure'>>;
+}
+
+function planGroup(plan: GroupPlan): PlannedRun[] {
+  return SEEDS.map((seed) => {
+    const config = plan.config;
+    const key = createHash('sha256').update(JSON.stringify([plan.model, plan.source, plan.target, seed, config])).digest('hex').slice(0, 16);
+    const common = { key, model: plan.model, source: plan.source, target: plan.target, seed, config, study: plan.study, grid: plan.grid ?? {} };
+    const absent = plan.absent?.[seed];
+    if (absent) return { ...common, ...absent };
+    const j = JITTER[seed]!;
+    return {
+      ...common,
+      outcome: 'done' as const,
+      headline: { acc: plan.base.acc + j, f1: plan.base.f1 - j / 2, mae: plan.base.mae + j / 3, corr: plan.base.corr - j },
+      validMae: plan.validMae + j / 4,
+    };
+  });
+}
+
+const OOM = { outcome: 'failed' as const, failure: { exitCode: 1, signal: null, stderrTail: 'loading...\nmidg: error: out of memory' } };
+const KILLED = { outcome: 'failed' as const, failure: { exitCode: null, signal: 'SIGKILL', stderrTail: '' } };
+
+const midg = (overrides: ConfigRecord): ConfigRecord => ({ ...MIDG_DEFAULTS, ...overrides });
+
+export function plannedRuns(): PlannedRun[] {
+  const h = (acc: number, f1: number, mae: number, corr: number): Headline => ({ acc, f1, mae, corr });
+  return [
+    // Table 1
+    ...planGroup({ model: 'midg', source: MOSI, target: MOSEI, config: MIDG_DEFAULTS, study: 'table1', base: h(0.81, 0.8, 0.7, 0.51), validMae: 0.75 }),
+    ...planGroup({ model: 'midg', source: MOSI, target: SIMS, config: MIDG_DEFAULTS, study: 'table1', base: h(0.52, 0.5, 0.61, 0.3), validMae: 0.75, absent: { 3: OOM } }),
+    ...planGroup({ model: 'mult', source: MOSI, target: MOSEI, config: MULT_DEFAULTS, study: 'table1', base: h(0.71, 0.7, 0.61, 0.4), validMae: 0.8, absent: { 2: { outcome: 'pending' } } }),
+    ...planGroup({ model: 'mult', source: MOSI, target: SIMS, config: MULT_DEFAULTS, study: 'table1', base: h(0.48, 0.47, 0.66, 0.2), validMae: 0.8 }),
+    ...planGroup({ model: 'misa', source: MOSI, target: MOSEI, config: MULT_DEFAULTS, study: 'table1', base: h(0, 0, 0, 0), validMae: 0, absent: { 1: KILLED, 2: KILLED, 3: KILLED } }),
+    // alpha × beta grid; alpha=1, beta=1 is the Table 1 setting (same runs, linked again).
+    ...[
+      { alpha: 0.5, beta: 1, base: h(0.78, 0.77, 0.69, 0.45), validMae: 0.7 },
+      { alpha: 0.5, beta: 2, base: h(0.85, 0.84, 0.66, 0.55), validMae: 0.8 },
+      { alpha: 1, beta: 1, base: h(0.81, 0.8, 0.7, 0.51), validMae: 0.75 },
+      { alpha: 1, beta: 2, base: h(0.83, 0.82, 0.64, 0.53), validMae: 0.78, absent: { 3: OOM } },
+    ].flatMap(({ alpha, beta, base, validMae, absent }) =>
+      planGroup({ model: 'midg', source: MOSI, target: MOSEI, config: midg({ alpha, beta }), study: 'alpha-beta', grid: { alpha, beta }, base, validMae, ...(absent ? { absent } : {}) }),
+    ),
+    // experts grid; experts=4 is the default setting again.
+    ...[
+      { experts: 2, base: h(0.79, 0.78, 0.71, 0.48), validMae: 0.77 },
+      { experts: 4, base: h(0.81, 0.8, 0.7, 0.51), validMae: 0.75 },
+      { experts: 8, base: h(0.8, 0.79, 0.72, 0.5), validMae: 0.73 },
+    ].flatMap(({ experts, base, validMae }) =>
+      planGroup({ model: 'midg', source: MOSI, target: MOSEI, config: midg({ experts }), study: 'experts', grid: { experts }, base, validMae }),
+    ),
+    // Module ablation: the full model is the Table 1 setting.
+    ...planGroup({ model: 'midg', source: MOSI, target: MOSEI, config: midg({ ablation: 'no-moie' }), study: 'ablation', base: h(0.76, 0.75, 0.73, 0.37), validMae: 0.79 }),
+    ...planGroup({ model: 'midg', source: MOSI, target: MOSEI, config: midg({ ablation: 'no-adapter' }), study: 'ablation', base: h(0.79, 0.8, 0.71, 0.44), validMae: 0.78 }),
+    ...planGroup({ model: 'midg', source: MOSI, target: MOSEI, config: midg({ ablation: 'no-moie-no-adapter' }), study: 'ablation', base: h(0.71, 0.79, 0.74, 0.16), validMae: 0.82 }),
+    // Modality ablation.
+    ...planGroup({ model: 'midg', source: MOSI, target: MOSEI, config: midg({ modalities: 't' }), study: 'modalities', base: h(0.75, 0.76, 0.8, 0.47), validMae: 0.8 }),
+    ...planGroup({ model: 'midg', source: MOSI, target: MOSEI, config: midg({ modalities: 'a' }), study: 'modalities', base: h(0.6, 0.62, 1.2, 0.1), validMae: 1.1 }),
+    ...planGroup({ model: 'midg', source: MOSI, target: MOSEI, config: midg({ modalities: 'ta' }), study: 'modalities', base: h(0.8, 0.79, 0.72, 0.49), validMae: 0.76 }),
+    // In-domain.
+    ...planGroup({ model: 'midg', source: MOSI, target: MOSI, config: MIDG_DEFAULTS, study: 'in-domain', base: h(0.86, 0.85, 0.68, 0.8), validMae: 0.7 }),
+    ...planGroup({ model: 'mult', source: MOSI, target: MOSI, config: MULT_DEFAULTS, study: 'in-domain', base: h(0.8, 0.81, 0.86, 0.7), validMae: 0.85 }),
+  ];
+}
+
+/** Writes the planned sweep through ResultsStore, as a sweep would; returns the plan. */
+export async function writePaperSweep(file: string): Promise<PlannedRun[]> {
+  const planned = plannedRuns();
+  const store = await ResultsStore.open(file);
+  try {
+    const sweep = await store.startSweep({ name: SWEEP, specPath: 'experiments/paper.yaml', spec: { name: SWEEP } });
+    const ids = new Map<string, number>();
+    for (const run of planned) {
+      const spec = makeSpec({ model: run.model, source: run.source, target: run.target, seed: run.seed, overrides: {} });
+      const ensured = await store.ensureRun(sweep.id, { key: run.key, spec, config: run.config, study: run.study, grid: run.grid });
+      if (ensured.status !== 'pending' || ids.has(run.key)) continue;
+      ids.set(run.key, ensured.id);
+      if (run.outcome === 'pending') continue;
+      await store.markRunning(ensured.id, 1, HOST);
+      if (run.outcome === 'failed') {
+        await store.failRun(ensured.id, { ...run.failure!, durationMs: 100, attempt: 1, final: true });
+        continue;
+      }
+      await store.recordEpoch(ensured.id, makeEpoch(1, { MAE: run.validMae! }));
+      await store.completeRun(ensured.id, makeResult(spec, run.config, mmsaMetrics(run.target, run.headline!), { MAE: run.validMae! }));
+    }
+    await store.finishSweep(sweep.id, 'done');
+  } finally {
+    await store.close();
+  }
+  return planned;
+}

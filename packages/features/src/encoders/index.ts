@@ -1,0 +1,23 @@
+export {
+  Dense,
+  Dropout,
+  LayerNorm,
+  Mlp,
+  MlpHead,
+  SeedStream,
+  assertPositiveInt,
+  assertShape,
+  deriveSeed,
+  disposeVariables,
+  partVariables,
+  stopGradient,
+  tidyOutput,
+  type Activation,
+  type DenseConfig,
+  type ForwardOptions,
+  type MlpConfig,
+  type MlpHeadConfig,
+  type TrainablePart,
+} from './layers';
+export { MultimodalEncoder, type ModalityTensors, type MultimodalEncoderConfig } from './multimodal';
+export { UNIMODAL_ENCODER_DEFAULTS, UnimodalEncoder, maskFromLengths, type UnimodalEncoderConfig } from './unimodal';

@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { DataError, MODALITIES, type Dataset, type Modality } from './dataset';
+import { loadMmsa } from './mmsa';
+import { parseDatasetName } from './names';
+import { generateSyntheticDomain, SYNTHETIC_DOMAINS, SYNTHETIC_PRESETS } from './synthetic';
+
+/** One entry of a datasets config file: an alias for a user's MMSA file. */
+export interface DatasetAlias {
+  path: string;
+  domain?: string;
+  labelRange?: readonly [number, number];
+}
+
+export interface ResolveOptions {
+  /** Keep only these modalities (modality ablation). Default: all the dataset has. */
+  modalities?: Modality[];
+  /** Datasets config file; default `$MIDG_DATASETS`, else `./datasets.yaml` when it exists. */
+  datasetsConfig?: string;
+  /** Seed for synthetic domains (default: the benchmark's fixed seed). */
+  syntheticSeed?: number;
+}
+
+/** Parses `t`, `ta`, `tav`, ... into a modality list (order t, a, v). */
+export function parseModalities(text: string): Modality[] {
+  const letters = [...text.trim()];
+  const unknown = letters.filter((letter) => !(MODALITIES as readonly string[]).includes(letter));
+  if (letters.length === 0 || unknown.length > 0 || new Set(letters).size !== letters.length) {
+    throw new DataError(`bad modalities "${text}": use a non-empty subset of t, a, v such as t, ta or tav`);
+  }
+  return MODALITIES.filter((m) => letters.includes(m));
+}
+
+function defaultDatasetsConfig(): string | undefined {
+  if (process.env.MIDG_DATASETS) return process.env.MIDG_DATASETS;
+  return existsSync('datasets.yaml') ? 'datasets.yaml' : undefined;
+}
+
+/** Reads a datasets config: `alias: { path, domain?, labelRange? }`; relative paths are relative to the file. */
+export function loadDatasetsConfig(file: string): Record<string, DatasetAlias> {
+  if (!existsSync(file)) throw new DataError(`datasets config not found: ${file}`);
+  const raw: unknown = parseYaml(readFileSync(file, 'utf8')) ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new DataError(`${file}: expected a mapping of alias: { path: ... }`);
+  const aliases: Record<string, DatasetAlias> = {};
+  for (const [alias, entry] of Object.entries(raw as Record<string, unknown>)) {
+    const { path, domain, labelRange } = (entry ?? {}) as { path?: unknown; domain?: unknown; labelRange?: unknown };
+    if (typeof path !== 'string' || path === '') throw new DataError(`${file}: ${alias}.path must be a file path`);
+    if (domain !== undefined && typeof domain !== 'string') throw new DataError(`${file}: ${alias}.domain must be a string`);
+    const range = labelRange === undefined ? undefined : labelRange;
+    if (range !== undefined && !(Array.isArray(range) && range.length === 2 && range.every(Number.isFinite) && range[0] < range[1])) {
+      throw new DataError(`${file}: ${alias}.labelRange must be [min, max]`);
+    }
+    aliases[alias] = {
+      path: isAbsolute(path) ? path : resolvePath(dirname(file), path),
+      ...(domain ? { domain } : {}),
+      ...(range ? { labelRange: [range[0] as number, range[1] as number] as const } : {}),
+    };
+  }
+  return aliases;
+}
+
+/** The one place dataset names become datasets: `synth:<domain>[:<preset>]`, `mmsa:<path>`, or a configured alias. */
+export function resolveDataset(name: string, options: ResolveOptions = {}): Dataset {
+  const ref = parseDatasetName(name);
+  const modalities = options.modalities;
+  switch (ref.kind) {
+    case 'synthetic': {
+      if (!(SYNTHETIC_DOMAINS as readonly string[]).includes(ref.domain)) {
+        throw new DataError(`unknown synthetic domain "${ref.domain}" in "${name}"; choose one of: ${SYNTHETIC_DOMAINS.join(', ')}`);
+      }
+      if (!(ref.preset in SYNTHETIC_PRESETS)) {
+        throw new DataError(`unknown synthetic preset "${ref.preset}" in "${name}"; choose one of: ${Object.keys(SYNTHETIC_PRESETS).join(', ')}`);
+      }
+      return generateSyntheticDomain(ref.domain as (typeof SYNTHETIC_DOMAINS)[number], {
+        preset: ref.preset as keyof typeof SYNTHETIC_PRESETS,
+        ...(options.syntheticSeed !== undefined ? { seed: options.syntheticSeed } : {}),
+        ...(modalities ? { modalities } : {}),
+      });
+    }
+    case 'mmsa':
+      return loadMmsa(ref.path, { name: ref.name, ...(modalities ? { modalities } : {}) });
+    case 'named': {
+      const file = options.datasetsConfig ?? defaultDatasetsConfig();
+      const aliases = file ? loadDatasetsConfig(file) : {};
+      const alias = aliases[ref.alias];
+      if (!alias) {
+        const where = file ? `the datasets config ${file} (known: ${Object.keys(aliases).join(', ') || 'none'})` : 'any datasets config (pass --datasets <file> or set MIDG_DATASETS)';
+        throw new DataError(`unknown dataset "${name}": not defined in ${where}`);
+      }
+      return loadMmsa(alias.path, {
+        name: ref.name,
+        ...(alias.domain ? { domain: alias.domain } : {}),
+        ...(alias.labelRange ? { labelRange: alias.labelRange } : {}),
+        ...(modalities ? { modalities } : {}),
+      });
+    }
+  }
+}

@@ -1,0 +1,11 @@
+export { MlpHead, type MlpHeadConfig } from '@midg/features';
+export { DomainDiscriminator, type DomainDiscriminatorConfig } from './discriminator';
+export { Expert, Router, type ExpertConfig, type RouterConfig } from './experts';
+export { gradientReversal } from './grl';
+export {
+  MOIE_DEFAULTS,
+  MixtureOfInvariantExperts,
+  expertUsage,
+  type MixtureOfInvariantExpertsConfig,
+  type MoieOutput,
+} from './moie';

@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Modality, Split } from '@midg/features';
+import type { ConfigRecord, RunSpec } from './contract';
+import { getModel, resolveRunConfig } from './registry';
+import { mulberry32 } from './random';
+import { trainStep } from './train';
+
+export interface StepBenchmarkOptions {
+  model: string;
+  overrides?: ConfigRecord;
+  batchSize: number;
+  /** [seqLen, dim] per modality, e.g. the paper's text 50×768, audio 50×74, vision 50×35. */
+  shapes: Partial<Record<Modality, readonly [number, number]>>;
+  warmupSteps: number;
+  timedSteps: number;
+}
+
+export interface StepBenchmarkResult {
+  samplesPerSecond: number;
+  msPerStep: number;
+  steps: number;
+  batchSize: number;
+  numTensorsAfter: number;
+  backend: string;
+}
+
+/** Times full training steps (forward, backward, clipping, Adam) of a model on random data of the given shape. */
+export function benchmarkTrainingStep(options: StepBenchmarkOptions): StepBenchmarkResult {
+  const modalities = Object.keys(options.shapes) as Modality[];
+  const spec: RunSpec = { model: options.model, source: 'synth:mosi', target: 'synth:mosi', seed: 1, overrides: options.overrides ?? {} };
+  const config = { ...resolveRunConfig(spec), batchSize: options.batchSize, modalities: modalities.join('') };
+  const random = mulberry32(7);
+  const n = options.batchSize;
+  const features: Split['features'] = {};
+  for (const m of modalities) {
+    const [seqLen, dim] = options.shapes[m]!;
+    const data = Float32Array.from({ length: n * seqLen * dim }, () => random() * 2 - 1);
+    features[m] = { data, shape: [n, seqLen, dim], lengths: Int32Array.from({ length: n }, () => seqLen) };
+  }
+  const split: Split = { size: n, features, labels: Float32Array.from({ length: n }, () => random() * 6 - 3), ids: [] };
+  const info = {
+    modalities,
+    dims: Object.fromEntries(modalities.map((m) => [m, options.shapes[m]![1]])),
+    seqLens: Object.fromEntries(modalities.map((m) => [m, options.shapes[m]![0]])),
+    sourceCount: 1,
+  };
+  const model = getModel(options.model).create(config, info, 1);
+  const variables = model.trainableVariables();
+  const optimizer = tf.train.adam(0.001);
+  const view = { split, modalities, labelScale: 3, sourceId: 0 };
+  const indices = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < options.warmupSteps; i++) trainStep(model, optimizer, variables, view, indices, i, config);
+  const start = performance.now();
+  for (let i = 0; i < options.timedSteps; i++) trainStep(model, optimizer, variables, view, indices, i, config);
+  const elapsed = performance.now() - start;
+  optimizer.dispose();
+  model.dispose();
+  return {
+    samplesPerSecond: (options.timedSteps * n) / (elapsed / 1000),
+    msPerStep: elapsed / options.timedSteps,
+    steps: options.timedSteps,
+    batchSize: n,
+    numTensorsAfter: tf.memory().numTensors,
+    backend: tf.getBackend(),
+  };
+}

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Modality, Split } from '@midg/features';
+import type { Batch } from './model';
+
+/** A split as the trainer sees it: the modalities the model uses and the factor that normalizes its labels. */
+export interface TrainingView {
+  split: Split;
+  modalities: Modality[];
+  /** Labels are divided by this (the label range's half-width) so all domains train on [-1, 1]. */
+  labelScale: number;
+  /** Source-dataset id of every sample of this view (for source-id domain labels). */
+  sourceId: number;
+}
+
+/** Copies the rows `indices` of one split into tensors. */
+export function makeBatch(view: TrainingView, indices: ArrayLike<number>): Batch {
+  const count = indices.length;
+  return tf.tidy(() => {
+    const features: Batch['features'] = {};
+    const masks: Batch['masks'] = {};
+    for (const m of view.modalities) {
+      const tensor = view.split.features[m];
+      if (!tensor) throw new Error(`split has no ${m} features`);
+      const [, seqLen, dim] = tensor.shape;
+      const rowSize = seqLen * dim;
+      const values = new Float32Array(count * rowSize);
+      const mask = new Float32Array(count * seqLen);
+      for (let i = 0; i < count; i++) {
+        const row = indices[i]!;
+        values.set(tensor.data.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize);
+        mask.fill(1, i * seqLen, i * seqLen + tensor.lengths[row]!);
+      }
+      features[m] = tf.tensor3d(values, [count, seqLen, dim]);
+      masks[m] = tf.tensor2d(mask, [count, seqLen]);
+    }
+    const labels = new Float32Array(count);
+    for (let i = 0; i < count; i++) labels[i] = view.split.labels[indices[i]!]! / view.labelScale;
+    return {
+      features,
+      masks,
+      labels: tf.tensor1d(labels),
+      sourceIds: tf.fill([count], view.sourceId, 'float32') as tf.Tensor1D,
+    };
+  });
+}
+
+export function disposeBatch(batch: Batch): void {
+  tf.dispose([...Object.values(batch.features), ...Object.values(batch.masks), batch.labels, batch.sourceIds]);
+}
+
+/** Index blocks of at most `batchSize`, in `order` (default 0..n-1). */
+export function batchIndices(n: number, batchSize: number, order?: Int32Array): Int32Array[] {
+  const all = order ?? Int32Array.from({ length: n }, (_, i) => i);
+  const blocks: Int32Array[] = [];
+  for (let start = 0; start < n; start += batchSize) blocks.push(all.subarray(start, Math.min(n, start + batchSize)));
+  return blocks;
+}
+
+/** Predictions for a whole split, mapped back to the native label scale of `nativeScale`. */
+export function predictSplit(
+  predict: (batch: Batch) => tf.Tensor1D,
+  view: TrainingView,
+  nativeScale: number,
+  batchSize = 256,
+): Float32Array {
+  const out = new Float32Array(view.split.size);
+  let offset = 0;
+  for (const indices of batchIndices(view.split.size, batchSize)) {
+    const batch = makeBatch(view, indices);
+    const predictions = tf.tidy(() => predict(batch).mul(nativeScale));
+    out.set(predictions.dataSync(), offset);
+    offset += indices.length;
+    predictions.dispose();
+    disposeBatch(batch);
+  }
+  return out;
+}
