@@ -99,7 +99,7 @@ function meanExpertUsage(model: SentimentModel, view: TrainingView): number[] | 
     count += indices.length;
     disposeBatch(batch);
   }
-  return sums.map((s) => s / count);
+  return sums.length > 0 ? sums.map((s) => s / count) : undefined;
 }
 
 /**

@@ -39,7 +39,7 @@ function readRunSpec(file: string): RunSpec {
   return { model: spec.model!, source: spec.source!, target: spec.target!, seed: spec.seed, overrides: spec.overrides ?? {} };
 }
 
-function formatMetrics(metrics: Record<string, number>): string {
+export function formatMetrics(metrics: Record<string, number>): string {
   return Object.entries(metrics)
     .map(([name, value]) => `${name}=${value.toFixed(4)}`)
     .join('  ');

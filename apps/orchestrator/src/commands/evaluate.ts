@@ -1,0 +1,40 @@
+import type { Argv, CommandModule } from 'yargs';
+import { useBackend } from '@midg/backend';
+import { evaluateCheckpoint } from '@midg/trainer';
+import { runCommand } from '../errors';
+import { formatMetrics } from './train';
+
+interface EvalArgs {
+  checkpoint: string;
+  target?: string;
+  split: 'train' | 'valid' | 'test';
+  datasets?: string;
+  backend?: string;
+  json: boolean;
+}
+
+export const evalCommand: CommandModule<object, EvalArgs> = {
+  command: 'eval <checkpoint>',
+  describe: 'evaluate a saved checkpoint (default: its run target test split)',
+  builder: (y: Argv) =>
+    y
+      .positional('checkpoint', { type: 'string', demandOption: true, describe: 'directory written by train --checkpoint-dir' })
+      .option('target', { type: 'string', describe: 'dataset to evaluate on (default: the run target)' })
+      .option('split', { type: 'string', choices: ['train', 'valid', 'test'] as const, default: 'test' as const })
+      .option('datasets', { type: 'string', describe: 'datasets config file for aliases' })
+      .option('backend', { type: 'string' })
+      .option('json', { type: 'boolean', default: false })
+      .example('$0 eval results/checkpoints/<run-key> --target synth:sims:tiny', 'score a trained run on another domain') as unknown as Argv<EvalArgs>,
+  handler: (args) =>
+    runCommand(async () => {
+      await useBackend(args.backend);
+      const evaluation = evaluateCheckpoint(args.checkpoint, {
+        split: args.split,
+        ...(args.target ? { target: args.target } : {}),
+        ...(args.datasets ? { resolve: { datasetsConfig: args.datasets } } : {}),
+      });
+      process.stdout.write(
+        args.json ? `${JSON.stringify(evaluation)}\n` : `${evaluation.target} ${evaluation.split}: ${formatMetrics(evaluation.metrics)}\n`,
+      );
+    }),
+};
