@@ -8,6 +8,7 @@ import { queryCommand } from './commands/query';
 import { sweepCommand } from './commands/sweep';
 import { tablesCommand } from './commands/tables';
 import { trainCommand } from './commands/train';
+import './models';
 
 await yargs(hideBin(process.argv))
   .scriptName('midg')

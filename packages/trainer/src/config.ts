@@ -103,3 +103,23 @@ export function runKeyOf(spec: RunSpec, resolvedConfig: ConfigRecord): string {
   const identity = { model: spec.model, source: spec.source, target: spec.target, seed: spec.seed, config: resolvedConfig };
   return createHash('sha256').update(canonicalJson(identity)).digest('hex').slice(0, 16);
 }
+
+/** A numeric config value within [min, max] (integer when asked); anything else is one clear error naming the key. */
+export function configNumber(config: ConfigRecord, key: string, range: { min?: number; max?: number; integer?: boolean } = {}): number {
+  const { min = -Infinity, max = Infinity, integer = false } = range;
+  const value = config[key];
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    const kind = integer ? 'a whole number' : 'a number';
+    throw new Error(`config key "${key}" must be ${kind} in [${min}, ${max}], got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** A config value that must be one of `choices`. */
+export function configChoice<T extends string>(config: ConfigRecord, key: string, choices: readonly T[]): T {
+  const value = config[key];
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw new Error(`config key "${key}" must be one of ${choices.join(' | ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}

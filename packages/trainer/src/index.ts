@@ -1,7 +1,7 @@
 import './builtin-models';
 
 export * from './contract';
-export { canonicalJson, coerceConfigValue, domainOfDatasetName, loadConfigFile, mergeConfig, type ModelConfigFile } from './config';
+export { canonicalJson, coerceConfigValue, configChoice, configNumber, domainOfDatasetName, loadConfigFile, mergeConfig, type ModelConfigFile } from './config';
 export type { Batch, DataInfo, LossBreakdown, ModelDefinition, SentimentModel } from './model';
 export { getModel, listModels, registerModel, resolveRunConfig, runKey } from './registry';
 export { dataInfoOf, trainRun, type TrainOptions } from './train';

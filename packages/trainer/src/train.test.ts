@@ -6,7 +6,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
 import { type Dataset } from '@midg/features';
-import { evaluateCheckpoint, trainRun, type EpochEvent, type RunSpec } from './index';
+import { evaluateCheckpoint, trainRun, type ConfigRecord, type EpochEvent, type RunSpec } from './index';
 
 // Small but real: the tiny synthetic domains, a narrow model, a few epochs on a subsample.
 const quick = { hiddenDim: 16, heads: 2, epochs: 3, patience: 10, maxTrainSamples: 96, batchSize: 32 };
@@ -66,8 +66,9 @@ test('a checkpoint re-evaluates to the same metrics, also on another target', as
 });
 
 test('ablations and modality subsets train end to end through the run config', async () => {
-  for (const overrides of [{ ablation: 'no-moie-no-adapter' }, { ablation: 'no-adapter', modalities: 'ta' }, { modalities: 'v' }]) {
-    const result = await trainRun({ ...spec, overrides: { ...quick, epochs: 1, ...overrides } }, 'wasm', { datasets });
+  const variants: { ablation?: string; modalities?: string }[] = [{ ablation: 'no-moie-no-adapter' }, { ablation: 'no-adapter', modalities: 'ta' }, { modalities: 'v' }];
+  for (const overrides of variants) {
+    const result = await trainRun({ ...spec, overrides: { ...quick, epochs: 1, ...(overrides as ConfigRecord) } }, 'wasm', { datasets });
     assert.ok(Number.isFinite(result.test.MAE), JSON.stringify(overrides));
     assert.equal(result.config.modalities, overrides.modalities ?? 'tav');
   }

@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import {
+  DIM_ALIGNMENTS,
   alignTargetToSource,
   labelScale,
   parseModalities,
   resolveDataset,
   type Dataset,
-  type DimAlignment,
   type ResolveOptions,
 } from '@midg/features';
 import { evalRegression } from '@midg/metrics';
 import { saveCheckpoint, snapshotWeights, restoreWeights, type WeightSnapshot } from './checkpoint';
+import { configChoice, configNumber } from './config';
 import type { ConfigRecord, EpochEvent, MetricRecord, RunSpec, TrainResult } from './contract';
 import { batchIndices, disposeBatch, makeBatch, predictSplit, type TrainingView } from './data';
 import type { DataInfo, SentimentModel } from './model';
@@ -25,16 +26,6 @@ export interface TrainOptions {
   resolve?: Omit<ResolveOptions, 'modalities'>;
   /** Already-loaded datasets by name (benchmarks and tests reuse them across runs). */
   datasets?: Map<string, Dataset>;
-}
-
-function numberKey(config: ConfigRecord, key: string): number {
-  const value = config[key];
-  if (typeof value !== 'number') throw new Error(`config key "${key}" must be a number`);
-  return value;
-}
-
-function stringKey(config: ConfigRecord, key: string): string {
-  return String(config[key]);
 }
 
 export function dataInfoOf(dataset: Dataset, sourceCount = 1): DataInfo {
@@ -71,9 +62,9 @@ export function trainStep(
     for (const [name, part] of Object.entries(parts)) kept[name] = tf.keep(part);
     return total;
   }, variables);
-  const clipped = clipByGlobalNorm(grads, numberKey(config, 'gradClipNorm'));
+  const clipped = clipByGlobalNorm(grads, configNumber(config, 'gradClipNorm'));
   optimizer.applyGradients(clipped);
-  const decay = numberKey(config, 'weightDecay') * numberKey(config, 'learningRate');
+  const decay = configNumber(config, 'weightDecay') * configNumber(config, 'learningRate');
   if (decay > 0) for (const v of variables) tf.tidy(() => v.assign(tf.mul(v, 1 - decay)));
   model.auxiliaryStep?.(batch);
   const losses: Record<string, number> = { total: value.dataSync()[0]! };
@@ -110,7 +101,7 @@ export async function trainRun(spec: RunSpec, backend: string, options: TrainOpt
   const started = Date.now();
   const definition = getModel(spec.model);
   const config = resolveRunConfig(spec);
-  const modalities = parseModalities(stringKey(config, 'modalities'));
+  const modalities = parseModalities(String(config.modalities));
   const load = (name: string): Dataset => {
     const cached = options.datasets?.get(name);
     const dataset = cached ?? resolveDataset(name, { ...options.resolve });
@@ -120,7 +111,7 @@ export async function trainRun(spec: RunSpec, backend: string, options: TrainOpt
     return { ...dataset, modalities };
   };
   const source = load(spec.source);
-  const target = alignTargetToSource(source, load(spec.target), stringKey(config, 'dimAlignment') as DimAlignment);
+  const target = alignTargetToSource(source, load(spec.target), configChoice(config, 'dimAlignment', DIM_ALIGNMENTS));
   const sourceScale = labelScale(source);
   const targetScale = labelScale(target);
   const view = (dataset: Dataset, split: 'train' | 'valid' | 'test'): TrainingView => ({
@@ -136,11 +127,11 @@ export async function trainRun(spec: RunSpec, backend: string, options: TrainOpt
   const info = dataInfoOf(source);
   const model = definition.create(config, info, spec.seed);
   const variables = model.trainableVariables();
-  const optimizer = tf.train.adam(numberKey(config, 'learningRate'));
-  const epochs = numberKey(config, 'epochs');
-  const batchSize = numberKey(config, 'batchSize');
-  const patience = numberKey(config, 'patience');
-  const maxTrain = numberKey(config, 'maxTrainSamples');
+  const optimizer = tf.train.adam(configNumber(config, 'learningRate', { min: 0 }));
+  const epochs = configNumber(config, 'epochs', { min: 1, integer: true });
+  const batchSize = configNumber(config, 'batchSize', { min: 1, integer: true });
+  const patience = configNumber(config, 'patience', { min: 1, integer: true });
+  const maxTrain = configNumber(config, 'maxTrainSamples', { min: 0, integer: true });
   const trainSize = maxTrain > 0 ? Math.min(maxTrain, trainView.split.size) : trainView.split.size;
 
   let best: { epoch: number; mae: number; valid: MetricRecord; weights: WeightSnapshot } | undefined;

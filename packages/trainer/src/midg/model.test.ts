@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
-import { generateSyntheticDomain } from '@midg/features';
+import { generateSyntheticDomain, tidyOutput } from '@midg/features';
 import { dataInfoOf, disposeBatch, makeBatch, resolveRunConfig, type Batch, type ConfigRecord } from '../index';
 import { MidgModel } from './model';
 
@@ -39,7 +39,7 @@ before(async () => {
 test('full MIDG: every loss part is present and finite, and every weight gets a gradient', () => {
   const model = new MidgModel(config(), info, 1);
   withBatch((batch) => {
-    const { total, parts } = tf.tidy(() => model.losses(batch, 0));
+    const { total, parts } = tidyOutput(() => model.losses(batch, 0));
     assert.deepEqual(Object.keys(parts).sort(), ['dis', 'in', 'inMse', 'mixMse', 'out']);
     for (const part of [total, ...Object.values(parts)]) assert.ok(Number.isFinite(part.dataSync()[0]));
     tf.dispose([total, ...Object.values(parts)]);
@@ -78,7 +78,7 @@ test('ablation switches remove the module and its loss, and the model still trai
     const model = new MidgModel(config({ ablation }), info, 1);
     sizes[ablation] = model.trainableVariables().reduce((n, v) => n + v.size, 0);
     withBatch((batch) => {
-      const { total, parts } = tf.tidy(() => model.losses(batch, 0));
+      const { total, parts } = tidyOutput(() => model.losses(batch, 0));
       assert.equal('in' in parts, !ablation.startsWith('no-moie'), `${ablation}: L_in only with MoIE`);
       tf.dispose([total, ...Object.values(parts)]);
       assert.deepEqual(deadVariables(model, batch), [], `${ablation}: no dead weights`);
@@ -107,7 +107,7 @@ test('modality subsets build a model over just those modalities', () => {
 test('CLUB estimator: the auxiliary step fits only the variational nets', () => {
   const model = new MidgModel(config({ estimator: 'club' }), info, 1);
   withBatch((batch) => {
-    const { total, parts } = tf.tidy(() => model.losses(batch, 0));
+    const { total, parts } = tidyOutput(() => model.losses(batch, 0));
     tf.dispose([total, ...Object.values(parts)]);
     const main = model.trainableVariables().map((v) => Array.from(v.dataSync()));
     const club = (model as unknown as { decoupler: { clubVariables(): tf.Variable[] } }).decoupler.clubVariables();

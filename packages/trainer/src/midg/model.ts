@@ -26,6 +26,7 @@ import {
   type TrainablePart,
 } from '@midg/features';
 import { MixtureOfInvariantExperts, expertUsage } from '@midg/moie';
+import { configChoice, configNumber } from '../config';
 import type { ConfigRecord } from '../contract';
 import type { Batch, DataInfo, LossBreakdown, SentimentModel } from '../model';
 
@@ -57,48 +58,26 @@ export interface MidgConfig {
   ablation: MidgAblation;
 }
 
-function readNumber(config: ConfigRecord, key: keyof MidgConfig, min: number, max = Infinity): number {
-  const value = config[key];
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new Error(`config key "${key}" must be a number in [${min}, ${max}], got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function readChoice<T extends string>(config: ConfigRecord, key: keyof MidgConfig, choices: readonly T[]): T {
-  const value = config[key];
-  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
-    throw new Error(`config key "${key}" must be one of ${choices.join(' | ')}, got ${JSON.stringify(value)}`);
-  }
-  return value as T;
-}
-
-function readInteger(config: ConfigRecord, key: keyof MidgConfig): number {
-  const value = readNumber(config, key, 1);
-  if (!Number.isInteger(value)) throw new Error(`config key "${key}" must be a whole number, got ${value}`);
-  return value;
-}
-
 /** Validates and types the MIDG keys of a resolved config; any bad value is one clear error naming the key. */
 export function readMidgConfig(config: ConfigRecord): MidgConfig {
   return {
-    hiddenDim: readInteger(config, 'hiddenDim'),
-    heads: readInteger(config, 'heads'),
-    experts: readInteger(config, 'experts'),
-    routerHidden: readInteger(config, 'routerHidden'),
-    expertHidden: readInteger(config, 'expertHidden'),
-    dropout: readNumber(config, 'dropout', 0, 0.95),
-    alpha: readNumber(config, 'alpha', 0),
-    beta: readNumber(config, 'beta', 0),
-    gamma: readNumber(config, 'gamma', 0),
-    delta: readNumber(config, 'delta', 0),
-    grlLambda: readNumber(config, 'grlLambda', 0),
-    mixWeight: readNumber(config, 'mixWeight', 0, 1),
-    estimator: readChoice(config, 'estimator', MIDG_ESTIMATORS),
-    klPrior: readChoice(config, 'klPrior', MIDG_KL_PRIORS),
-    clubLearningRate: readNumber(config, 'clubLearningRate', 0),
-    domainLabels: readChoice(config, 'domainLabels', MIDG_DOMAIN_LABELS),
-    ablation: readChoice(config, 'ablation', MIDG_ABLATIONS),
+    hiddenDim: configNumber(config, 'hiddenDim', { min: 1, integer: true }),
+    heads: configNumber(config, 'heads', { min: 1, integer: true }),
+    experts: configNumber(config, 'experts', { min: 1, integer: true }),
+    routerHidden: configNumber(config, 'routerHidden', { min: 1, integer: true }),
+    expertHidden: configNumber(config, 'expertHidden', { min: 1, integer: true }),
+    dropout: configNumber(config, 'dropout', { min: 0, max: 0.95 }),
+    alpha: configNumber(config, 'alpha', { min: 0 }),
+    beta: configNumber(config, 'beta', { min: 0 }),
+    gamma: configNumber(config, 'gamma', { min: 0 }),
+    delta: configNumber(config, 'delta', { min: 0 }),
+    grlLambda: configNumber(config, 'grlLambda', { min: 0 }),
+    mixWeight: configNumber(config, 'mixWeight', { min: 0, max: 1 }),
+    estimator: configChoice(config, 'estimator', MIDG_ESTIMATORS),
+    klPrior: configChoice(config, 'klPrior', MIDG_KL_PRIORS),
+    clubLearningRate: configNumber(config, 'clubLearningRate', { min: 0 }),
+    domainLabels: configChoice(config, 'domainLabels', MIDG_DOMAIN_LABELS),
+    ablation: configChoice(config, 'ablation', MIDG_ABLATIONS),
   };
 }
 
