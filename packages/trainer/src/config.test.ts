@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resolveRunConfig, runKey, type RunSpec } from './index';
+import { mergeConfig, resolveRunConfig, runKey, type RunSpec } from './index';
 
 const spec: RunSpec = { model: 'midg', source: 'synth:mosi:tiny', target: 'synth:mosei:tiny', seed: 1, overrides: {} };
 
@@ -27,4 +27,13 @@ test('run keys are stable and change with anything that matters', () => {
   assert.notEqual(runKey({ ...spec, seed: 2 }), key);
   assert.notEqual(runKey({ ...spec, overrides: { experts: 2 } }), key);
   assert.notEqual(runKey({ ...spec, target: 'synth:sims:tiny' }), key);
+});
+
+test('per-dataset sections override the model defaults for their source domain, and are checked', () => {
+  const file = { defaults: { alpha: 0.1 }, datasets: { sims: { alpha: 0.7 }, mosei: { alhpa: 0.2 }, mosi: { alpha: 'high' } } };
+  assert.equal(mergeConfig('m', file, 'sims', {}).alpha, 0.7);
+  assert.equal(mergeConfig('m', file, 'sims', { alpha: 0.3 }).alpha, 0.3, 'overrides win over the dataset section');
+  assert.equal(mergeConfig('m', file, 'other', {}).alpha, 0.1);
+  assert.throws(() => mergeConfig('m', file, 'mosei', {}), /dataset section "mosei": unknown key "alhpa"/);
+  assert.throws(() => mergeConfig('m', file, 'mosi', {}), /dataset section "mosi": "alpha" needs a number/);
 });

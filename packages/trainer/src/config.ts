@@ -74,7 +74,15 @@ export function coerceConfigValue(key: string, text: string, like: ConfigValue):
  */
 export function mergeConfig(model: string, file: ModelConfigFile, sourceDomain: string, overrides: ConfigRecord): ConfigRecord {
   const base: ConfigRecord = { ...TRAINING_CONFIG.defaults, ...file.defaults };
-  const merged: ConfigRecord = { ...base, ...(file.datasets[sourceDomain] ?? {}) };
+  const merged: ConfigRecord = { ...base };
+  // A per-dataset section may only override known keys with values of the same type (a typo is an error, not a no-op).
+  for (const [key, value] of Object.entries(file.datasets[sourceDomain] ?? {})) {
+    if (base[key] === undefined) throw new Error(`config for model ${model}, dataset section "${sourceDomain}": unknown key "${key}"`);
+    if (typeof value !== typeof base[key]) {
+      throw new Error(`config for model ${model}, dataset section "${sourceDomain}": "${key}" needs a ${typeof base[key]}, got ${JSON.stringify(value)}`);
+    }
+    merged[key] = value;
+  }
   for (const [key, value] of Object.entries(overrides)) {
     const like = base[key];
     if (like === undefined) {

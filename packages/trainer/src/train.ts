@@ -133,6 +133,8 @@ export async function trainRun(spec: RunSpec, backend: string, options: TrainOpt
   const patience = configNumber(config, 'patience', { min: 1, integer: true });
   const maxTrain = configNumber(config, 'maxTrainSamples', { min: 0, integer: true });
   const trainSize = maxTrain > 0 ? Math.min(maxTrain, trainView.split.size) : trainView.split.size;
+  // maxTrainSamples picks one fixed, seeded subset of the training split; epochs reshuffle within it.
+  const subset = shuffledOrder(trainView.split.size, spec.seed).subarray(0, trainSize);
 
   let best: { epoch: number; mae: number; valid: MetricRecord; weights: WeightSnapshot } | undefined;
   let step = 0;
@@ -140,7 +142,7 @@ export async function trainRun(spec: RunSpec, backend: string, options: TrainOpt
   try {
     for (epoch = 1; epoch <= epochs; epoch++) {
       const epochStart = Date.now();
-      const order = shuffledOrder(trainView.split.size, spec.seed * 1000 + epoch).subarray(0, trainSize);
+      const order = shuffledOrder(trainSize, spec.seed * 1000 + epoch).map((i) => subset[i]!);
       const sums: Record<string, number> = {};
       const blocks = batchIndices(trainSize, batchSize, order);
       for (const indices of blocks) {

@@ -19,6 +19,7 @@ import {
   deriveSeed,
   disposeVariables,
   partVariables,
+  stopGradient,
   tidyOutput,
   type ForwardOptions,
   type Modality,
@@ -291,7 +292,7 @@ export class MidgModel implements SentimentModel {
   /**
    * L_in (eq. 4). 'stream': the experts' outputs on the in-domain stream (label 0) and on the simulated
    * out-of-domain stream (label 1) must be indistinguishable. 'source': the in-domain representation against the
-   * real source-dataset id (two sources: id 0/1).
+   * real source-dataset id (eq. 4 is a binary BCE, so exactly two sources: id 0/1).
    */
   private adversarialLoss(
     moie: MixtureOfInvariantExperts,
@@ -303,7 +304,9 @@ export class MidgModel implements SentimentModel {
     if (this.config.domainLabels === 'source') {
       return moie.domainLoss(inRepresentation, tf.minimum(batch.sourceIds, 1) as tf.Tensor1D, this.config.grlLambda);
     }
-    const outRepresentation = moie.forward(this.fuse(streams.outDomain), options).representation;
+    // The simulated out-of-domain stream is the reference the experts must map onto the same distribution; its
+    // gradient is stopped so the adversarial game cannot pull A_om towards A_im (§3.2 keeps them distinct).
+    const outRepresentation = moie.forward(stopGradient(this.fuse(streams.outDomain)), options).representation;
     const size = inRepresentation.shape[0];
     const labels = tf.concat([tf.zeros([size]), tf.ones([size])]) as tf.Tensor1D;
     return moie.domainLoss(tf.concat([inRepresentation, outRepresentation], 0), labels, this.config.grlLambda);
