@@ -47,7 +47,7 @@ export function benchmarkTrainingStep(options: StepBenchmarkOptions): StepBenchm
   const model = getModel(options.model).create(config, info, 1);
   const variables = model.trainableVariables();
   const optimizer = tf.train.adam(0.001);
-  const view = { split, modalities, labelScale: 3, sourceId: 0 };
+  const view = { split, modalities, labelScale: 3 };
   const indices = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = 0; i < options.warmupSteps; i++) trainStep(model, optimizer, variables, view, indices, i, config);
   const start = performance.now();

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { domainFromPath, parseDatasetName } from '@midg/features';
 import type { ConfigRecord, ConfigValue, RunSpec } from './contract';
+import { sourceNames } from './sources';
 
 /** A model's config file: defaults plus per-dataset (source domain) overrides, as in MMSA. */
 export interface ModelConfigFile {
@@ -46,9 +47,9 @@ function asConfigRecordMap(value: unknown, where: string): Record<string, unknow
 
 export const TRAINING_CONFIG: ModelConfigFile = loadConfigFile(new URL('../configs/training.yaml', import.meta.url));
 
-/** The domain whose per-dataset section applies: the source domain, derived from the dataset name alone. */
+/** The domain whose per-dataset section applies: the (first) source domain, derived from the dataset name alone. */
 export function domainOfDatasetName(name: string): string {
-  const ref = parseDatasetName(name);
+  const ref = parseDatasetName(sourceNames(name)[0]!);
   if (ref.kind === 'synthetic') return ref.domain;
   if (ref.kind === 'mmsa') return domainFromPath(ref.path);
   return domainFromPath(ref.alias);

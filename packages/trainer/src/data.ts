@@ -8,8 +8,8 @@ export interface TrainingView {
   modalities: Modality[];
   /** Labels are divided by this (the label range's half-width) so all domains train on [-1, 1]. */
   labelScale: number;
-  /** Source-dataset id of every sample of this view (for source-id domain labels). */
-  sourceId: number;
+  /** Source-dataset id per sample of the split (pooled sources); absent means every sample is source 0. */
+  sourceIds?: Int32Array;
 }
 
 /** Copies the rows `indices` of one split into tensors. */
@@ -39,7 +39,7 @@ export function makeBatch(view: TrainingView, indices: ArrayLike<number>): Batch
       features,
       masks,
       labels: tf.tensor1d(labels),
-      sourceIds: tf.fill([count], view.sourceId, 'float32') as tf.Tensor1D,
+      sourceIds: tf.tensor1d(Float32Array.from(indices, (row) => view.sourceIds?.[row] ?? 0)),
     };
   });
 }

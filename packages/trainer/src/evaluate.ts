@@ -26,7 +26,7 @@ export function evaluateCheckpoint(
     const loaded = resolveDataset(targetName, { ...options.resolve });
     const sourceShape = { ...loaded, name: manifest.spec.source, dims: manifest.info.dims, modalities };
     const target = alignTargetToSource(sourceShape, { ...loaded, modalities }, String(manifest.config.dimAlignment) as DimAlignment);
-    const view = { split: target.splits[split], modalities, labelScale: labelScale(target), sourceId: 0 };
+    const view = { split: target.splits[split], modalities, labelScale: labelScale(target) };
     const predictions = predictSplit((batch) => model.predict(batch), view, labelScale(target));
     return { target: targetName, split, metrics: evalRegression(target.domain, predictions, view.split.labels) };
   } finally {

@@ -10,3 +10,4 @@ export { loadCheckpoint, saveCheckpoint, type CheckpointManifest } from './check
 export { batchIndices, makeBatch, disposeBatch, predictSplit, type TrainingView } from './data';
 export { mulberry32, shuffledOrder } from './random';
 export { evaluateCheckpoint, type CheckpointEvaluation } from './evaluate';
+export { SOURCE_SEPARATOR, poolSplit, sourceNames, type PooledSplit } from './sources';

@@ -15,6 +15,7 @@ import type { ConfigRecord, EpochEvent, MetricRecord, RunSpec, TrainResult } fro
 import { batchIndices, disposeBatch, makeBatch, predictSplit, type TrainingView } from './data';
 import type { DataInfo, SentimentModel } from './model';
 import { shuffledOrder } from './random';
+import { poolSplit, sourceNames } from './sources';
 import { getModel, resolveRunConfig } from './registry';
 
 export interface TrainOptions {
@@ -110,21 +111,34 @@ export async function trainRun(spec: RunSpec, backend: string, options: TrainOpt
     if (missing.length > 0) throw new Error(`dataset ${name} has no ${missing.join(', ')} features`);
     return { ...dataset, modalities };
   };
-  const source = load(spec.source);
-  const target = alignTargetToSource(source, load(spec.target), configChoice(config, 'dimAlignment', DIM_ALIGNMENTS));
-  const sourceScale = labelScale(source);
+  const alignment = configChoice(config, 'dimAlignment', DIM_ALIGNMENTS);
+  const names = sourceNames(spec.source);
+  const sources = names.map(load);
+  const source = sources[0]!;
+  // Every further source and the target must match the first source's features (or be aligned to them).
+  const others = sources.slice(1).map((dataset) => alignTargetToSource(source, dataset, alignment));
+  const target = alignTargetToSource(source, load(spec.target), alignment);
   const targetScale = labelScale(target);
   const view = (dataset: Dataset, split: 'train' | 'valid' | 'test'): TrainingView => ({
     split: dataset.splits[split],
     modalities,
     labelScale: labelScale(dataset),
-    sourceId: 0,
   });
-  const trainView = view(source, 'train');
-  const validView = view(source, 'valid');
+  const pooledView = (split: 'train' | 'valid'): TrainingView => {
+    const pooled = poolSplit([source, ...others], sources.map(labelScale), split, modalities);
+    return { split: pooled.split, modalities, labelScale: 1, sourceIds: pooled.sourceIds };
+  };
+  const pooled = sources.length > 1;
+  const trainView = pooled ? pooledView('train') : view(source, 'train');
+  const validView = pooled ? pooledView('valid') : view(source, 'valid');
   const testView = view(target, 'test');
+  // Pooled validation labels are on the normalized [-1, 1] scale: SIMS's range, so SIMS's metric set applies.
+  const sourceScale = pooled ? 1 : labelScale(source);
+  const validDomain = pooled ? 'sims' : source.domain;
 
-  const info = dataInfoOf(source);
+  const seqLens = { ...source.seqLens };
+  for (const m of modalities) seqLens[m] = trainView.split.features[m]!.shape[1];
+  const info: DataInfo = { ...dataInfoOf(source, sources.length), seqLens };
   const model = definition.create(config, info, spec.seed);
   const variables = model.trainableVariables();
   const optimizer = tf.train.adam(configNumber(config, 'learningRate', { min: 0 }));
@@ -152,7 +166,7 @@ export async function trainRun(spec: RunSpec, backend: string, options: TrainOpt
       const seconds = (Date.now() - epochStart) / 1000;
       const losses = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / blocks.length]));
       if (!Number.isFinite(losses.total)) throw new Error(`training diverged at epoch ${epoch} (loss ${losses.total})`);
-      const valid = evaluate(model, validView, sourceScale, source.domain);
+      const valid = evaluate(model, validView, sourceScale, validDomain);
       options.onEpoch?.({ event: 'epoch', epoch, maxEpochs: epochs, losses, valid, samplesPerSecond: trainSize / Math.max(seconds, 1e-9) });
       if (!best || valid.MAE! < best.mae) {
         best = { epoch, mae: valid.MAE!, valid, weights: snapshotWeights(variables) };

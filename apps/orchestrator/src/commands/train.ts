@@ -51,7 +51,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   builder: (y: Argv) =>
     y
       .option('model', { type: 'string', default: 'midg', describe: 'model name (see `midg models`)' })
-      .option('source', { type: 'string', describe: 'training dataset (synth:mosi:tiny, mmsa:<path>, or an alias)' })
+      .option('source', { type: 'string', describe: 'training dataset (synth:mosi:tiny, mmsa:<path>, or an alias); a+b pools several sources' })
       .option('target', { type: 'string', describe: 'evaluation dataset (defaults to the source)' })
       .option('seed', { type: 'number', default: 1111 })
       .option('set', { type: 'string', array: true, default: [], describe: 'config override key=value (repeatable)' })
@@ -63,7 +63,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('backend', { type: 'string', describe: 'tensor backend: wasm (default), cpu, tensorflow; or MIDG_BACKEND' })
       .example('$0 train --source synth:mosi:tiny --target synth:mosei:tiny --seed 1', 'cross-domain on the synthetic benchmark')
       .example('$0 train --source mmsa:../shared/data/mosi-bclstm/mosi_bclstm.pkl --json', 'in-domain on real MOSI features')
-      .example('$0 train --source synth:mosi --set ablation=no-moie --set modalities=ta', 'an ablation') as unknown as Argv<TrainArgs>,
+      .example('$0 train --source synth:mosi --set ablation=no-moie --set modalities=ta', 'an ablation')
+      .example('$0 train --source synth:mosi:tiny+synth:sims:tiny --target synth:mosei:tiny --set domainLabels=source', 'two sources, source-id domain labels') as unknown as Argv<TrainArgs>,
   handler: (args) =>
     runCommand(async () => {
       const spec: RunSpec = args['run-spec']

@@ -8,7 +8,7 @@ import { MidgModel } from './model';
 
 const source = generateSyntheticDomain('mosi', { preset: 'tiny' });
 const info = dataInfoOf(source);
-const view = { split: source.splits.train, modalities: source.modalities, labelScale: 3, sourceId: 0 };
+const view = { split: source.splits.train, modalities: source.modalities, labelScale: 3 };
 
 function config(overrides: ConfigRecord = {}): ConfigRecord {
   return resolveRunConfig({ model: 'midg', source: 'synth:mosi:tiny', target: 'synth:mosi:tiny', seed: 1, overrides: { hiddenDim: 16, heads: 2, ...overrides } });
@@ -130,7 +130,7 @@ test('bad MIDG config values are one clear error naming the key', () => {
   assert.throws(() => new MidgModel({ ...config(), ablation: 'no-router' }, info, 1), /"ablation" must be one of/);
   assert.throws(() => new MidgModel({ ...config(), mixWeight: 2 }, info, 1), /"mixWeight" must be a number in \[0, 1\]/);
   assert.throws(() => new MidgModel({ ...config(), experts: 0 }, info, 1), /"experts"/);
-  assert.throws(() => new MidgModel(config({ domainLabels: 'source' }), info, 1), /domainLabels=source needs at least two source datasets/);
+  assert.throws(() => new MidgModel(config({ domainLabels: 'source' }), info, 1), /domainLabels=source needs exactly two source datasets/);
 });
 
 test('same seed, same weights and same predictions; another seed differs', () => {

@@ -173,8 +173,10 @@ export class MidgModel implements SentimentModel {
 
   constructor(rawConfig: ConfigRecord, info: DataInfo, seed: number) {
     const config = readMidgConfig(rawConfig);
-    if (config.domainLabels === 'source' && info.sourceCount < 2) {
-      throw new Error(`domainLabels=source needs at least two source datasets (this run has ${info.sourceCount}); use domainLabels=stream`);
+    if (config.domainLabels === 'source' && info.sourceCount !== 2) {
+      throw new Error(
+        `domainLabels=source needs exactly two source datasets (eq. 4 is a binary cross-entropy), e.g. --source synth:mosi+synth:sims; this run has ${info.sourceCount}`,
+      );
     }
     this.config = config;
     this.modalities = info.modalities;
@@ -302,7 +304,7 @@ export class MidgModel implements SentimentModel {
     options: ForwardOptions,
   ): tf.Scalar {
     if (this.config.domainLabels === 'source') {
-      return moie.domainLoss(inRepresentation, tf.minimum(batch.sourceIds, 1) as tf.Tensor1D, this.config.grlLambda);
+      return moie.domainLoss(inRepresentation, batch.sourceIds, this.config.grlLambda);
     }
     // The simulated out-of-domain stream is the reference the experts must map onto the same distribution; its
     // gradient is stopped so the adversarial game cannot pull A_om towards A_im (§3.2 keeps them distinct).
