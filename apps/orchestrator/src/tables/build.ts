@@ -283,8 +283,8 @@ function buildModelsByPairs(
   }
 
   const pairs = [...new Map(runs.map((run) => [pairId(run.source, run.target), [run.source, run.target] as const])).values()]
-    .filter(([source, target]) => [...chosen.values()].some((group) => group.source === source && group.target === target))
-    .sort(([s1, t1], [s2, t2]) => pairLabel(s1, t1).localeCompare(pairLabel(s2, t2)));
+    // Pairs keep the order the sweep spec lists them in (the paper's column order when the spec follows it).
+    .filter(([source, target]) => [...chosen.values()].some((group) => group.source === source && group.target === target));
   const models = [...new Set([...chosen.values()].map((group) => group.model))].sort(modelOrder);
   const rows: TableRow[] = models.map((model) => ({
     key: model,

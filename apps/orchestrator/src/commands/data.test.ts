@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { SPLITS, generateSyntheticDomain, loadMmsa } from '@midg/features';
+
+const bin = fileURLToPath(new URL('../../bin/midg.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'midg-data-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const midg = (...args: string[]) => execa(process.execPath, [bin, ...args], { reject: false, cwd: dir, env: { CI: '1' } });
+
+test('midg data synth writes MMSA pickles that the loader reads back exactly', async () => {
+  const out = join(dir, 'synth');
+  const result = await midg('data', 'synth', '--preset', 'tiny', '--out', out, '--seed', '7');
+  assert.equal(result.exitCode, 0, result.stderr);
+  assert.deepEqual(readdirSync(out).sort(), ['mosei.pkl', 'mosi.pkl', 'sims.pkl']);
+  for (const domain of ['mosi', 'sims'] as const) {
+    const original = generateSyntheticDomain(domain, { preset: 'tiny', seed: 7 });
+    const loaded = loadMmsa(join(out, `${domain}.pkl`));
+    assert.equal(loaded.domain, domain);
+    assert.deepEqual(loaded.dims, original.dims);
+    for (const split of SPLITS) {
+      assert.deepEqual(loaded.splits[split].labels, original.splits[split].labels, `${domain} ${split} labels`);
+      assert.deepEqual(loaded.splits[split].features.t!.data, original.splits[split].features.t!.data, `${domain} ${split} text`);
+      assert.deepEqual(loaded.splits[split].features.a!.lengths, original.splits[split].features.a!.lengths);
+    }
+  }
+  const again = await midg('data', 'synth', '--preset', 'tiny', '--out', out);
+  assert.equal(again.exitCode, 1);
+  assert.match(again.stderr, /^midg: error: refusing to overwrite .*mosi\.pkl.*\(pass --force\)$/);
+});
+
+test('midg data inspect prints per-split counts, shapes, lengths and label stats', async () => {
+  const result = await midg('data', 'inspect', 'synth:sims:tiny');
+  assert.equal(result.exitCode, 0, result.stderr);
+  const sims = generateSyntheticDomain('sims', { preset: 'tiny' });
+  for (const split of SPLITS) assert.match(result.stdout, new RegExp(`${split}\\b[^\\n]*${sims.splits[split].size}`));
+  assert.match(result.stdout, /label/i);
+  assert.match(result.stdout, /nan/i);
+});
+
+test('bad data input is one error line and exit code 1', async () => {
+  const truncated = join(dir, 'truncated.pkl');
+  writeFileSync(truncated, Buffer.from([0x80, 0x04, 0x95, 0x10]));
+  const cases: [string[], RegExp][] = [
+    [['data', 'inspect', 'mmsa:missing.pkl'], /missing\.pkl/],
+    [['data', 'inspect', `mmsa:${truncated}`], /truncated\.pkl/],
+    [['data', 'inspect', 'synth:imdb'], /unknown synthetic domain "imdb"/],
+    [['data', 'inspect', 'nosuchalias'], /unknown dataset "nosuchalias"/],
+    [['train', '--source', 'synth:mosi:tiny', '--set', 'alhpa=1'], /unknown config key "alhpa"/],
+    [['train', '--model', 'mult', '--source', 'synth:mosi:tiny'], /unknown model "mult"/],
+  ];
+  for (const [args, pattern] of cases) {
+    const result = await midg(...args);
+    assert.equal(result.exitCode, 1, args.join(' '));
+    assert.match(result.stderr, pattern, args.join(' '));
+    assert.equal(result.stderr.trimEnd().split('\n').length, 1, `one line for: ${args.join(' ')}\n${result.stderr}`);
+  }
+  assert.equal(existsSync(join(dir, 'results')), false, 'nothing half-written');
+});
