@@ -21,7 +21,8 @@ function errorOf(raw: unknown): string {
 }
 
 it('fills defaults and reads both pair forms', () => {
-  const spec = parseSweepSpec({ ...valid, studies: [{ ...study, pairs: [...study.pairs, { source: 'mosi', target: 'sims' }, 'a→b'] }] }, 'x.yaml');
+  const pairs = [...study.pairs, { source: 'mosi', target: 'sims' }, 'a→b', 'synth:mosi+synth:sims -> synth:mosei'];
+  const spec = parseSweepSpec({ ...valid, studies: [{ ...study, pairs }] }, 'x.yaml');
   assert.deepEqual(spec.models, ['midg']);
   assert.equal(spec.retries, 0);
   assert.deepEqual(spec.base, {});
@@ -30,6 +31,7 @@ it('fills defaults and reads both pair forms', () => {
     { source: 'synth:mosi:tiny', target: 'synth:mosei:tiny' },
     { source: 'mosi', target: 'sims' },
     { source: 'a', target: 'b' },
+    { source: 'synth:mosi+synth:sims', target: 'synth:mosei' },
   ]);
 });
 
@@ -48,6 +50,8 @@ it('a bad spec is one line naming the file and the key path', () => {
     [studyWith({ pairs: ['synth:mosi:tiny'] }), 'studies[1].pairs[0]: expected "source -> target" or { source: ..., target: ... }'],
     [studyWith({ pairs: [{ source: 'mosi' }] }), 'studies[1].pairs[0].target: expected a dataset name'],
     [studyWith({ pairs: ['../x.pkl -> mosi'] }), 'studies[1].pairs[0].source: unknown dataset "../x.pkl": use synth:<domain>[:<preset>], mmsa:<path>, or a name from the datasets config'],
+    [studyWith({ pairs: ['mosi -> mosei+sims'] }), 'studies[1].pairs[0].target: unknown dataset "mosei+sims": use synth:<domain>[:<preset>], mmsa:<path>, or a name from the datasets config'],
+    [studyWith({ pairs: ['mosi+ -> sims'] }), 'studies[1].pairs[0].source: bad source "mosi+": expected name or name+name'],
     [studyWith({ grid: [0.1] }), 'studies[1].grid: expected a mapping of config key: [values]'],
     [studyWith({ ablations: ['none', 'no-moe'] }), 'studies[1].ablations[1]: expected one of none, no-moie, no-adapter, no-moie-no-adapter'],
     [studyWith({ modalities: ['t', 'tt'] }), 'studies[1].modalities[1]: expected a non-empty subset of t, a, v such as t, ta or tav'],

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDatasetName } from '@midg/features';
+import { sourceNames } from '@midg/trainer';
 import type { ConfigRecord } from '@midg/trainer';
 
 // A sweep spec file (YAML or JSON; the format is documented in docs/sweeps.md and atop experiments/default.yaml).
@@ -42,13 +43,15 @@ const nonEmptyList = <T extends z.ZodType>(item: T, what: string) =>
 const name = (what: string) =>
   z.string({ error: `expected ${what}` }).regex(/^[\w.-]+$/, { error: `expected ${what} (letters, digits, _ . -)` });
 
-const datasetName = z.string({ error: 'expected a dataset name' }).superRefine((text, ctx) => {
-  try {
-    parseDatasetName(text);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-  }
-});
+/** A dataset name; `several` also accepts pooled sources `a+b` (only sources can be pooled). */
+const datasetName = (several: boolean) =>
+  z.string({ error: 'expected a dataset name' }).superRefine((text, ctx) => {
+    try {
+      for (const name of several ? sourceNames(text) : [text]) parseDatasetName(name);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  });
 
 const PAIR_SYNTAX = 'expected "source -> target" or { source: ..., target: ... }';
 
@@ -65,7 +68,7 @@ const pair = z
     ctx.addIssue({ code: 'custom', message: PAIR_SYNTAX });
     return z.NEVER;
   })
-  .pipe(z.strictObject({ source: datasetName, target: datasetName }, { error: PAIR_SYNTAX }));
+  .pipe(z.strictObject({ source: datasetName(true), target: datasetName(false) }, { error: PAIR_SYNTAX }));
 
 const configValue = z.union([z.number(), z.string(), z.boolean()], { error: 'expected a number, string or boolean' });
 const overrides = z.record(z.string(), configValue, { error: 'expected a mapping of config key: value' });
