@@ -9,7 +9,7 @@ test('resolved config merges training defaults, model defaults and overrides', (
   assert.equal(config.alpha, 0.5);
   assert.equal(config.experts, 8, 'string overrides are coerced to the default type');
   assert.equal(config.batchSize, 32, 'training defaults are present');
-  assert.equal(config.estimator, 'kl');
+  assert.equal(config.estimator, 'club');
 });
 
 test('unknown keys, bad types and unknown models are clear errors', () => {

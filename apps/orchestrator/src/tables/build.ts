@@ -1,5 +1,5 @@
 import { aggregateSeeds } from '@midg/metrics';
-import { canonicalJson, domainOfDatasetName, type ConfigRecord, type ConfigValue } from '@midg/trainer';
+import { canonicalJson, domainOfDatasetName, sourceNames, type ConfigRecord, type ConfigValue } from '@midg/trainer';
 import type { RunRecord, SweepMember } from '../db';
 import {
   displayedValue,
@@ -189,10 +189,12 @@ function describeData(names: string[]): string {
 
 /** Short names (MOSI, MOSEI, SIMS) where they are unambiguous within the table, the full dataset name otherwise. */
 function datasetLabeler(names: string[]): (name: string) => string {
-  const short = (name: string): string => {
+  const shortOne = (name: string): string => {
     const domain = domainOfDatasetName(name);
     return ['mosi', 'mosei', 'sims'].includes(domain) ? domain.toUpperCase() : name;
   };
+  // Pooled sources (a+b) read as MOSI+SIMS.
+  const short = (name: string): string => sourceNames(name).map(shortOne).join('+');
   const distinct = [...new Set(names)];
   const clashes = new Set(distinct.map(short).filter((label, index, all) => all.indexOf(label) !== index));
   return (name) => (clashes.has(short(name)) ? name : short(name));
