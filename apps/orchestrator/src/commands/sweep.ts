@@ -53,6 +53,11 @@ function printPlan(spec: SweepSpec, runs: PlannedRun[], specPath: string): void 
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** A repeated option keeps its last value: `nx run orchestrator:sweep --spec x.yaml` overrides the target's default spec. */
+function lastValue<T>(value: T | T[]): T {
+  return Array.isArray(value) ? value[value.length - 1]! : value;
+}
+
 function displayPath(path: string): string {
   const shown = relative(process.cwd(), path);
   return shown.startsWith('..') ? path : shown || '.';
@@ -63,9 +68,9 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
   describe: 'run a sweep spec: every run in its own process, logged to the results database, resumable; then the tables',
   builder: (y: Argv) =>
     y
-      .option('spec', { type: 'string', demandOption: true, describe: 'sweep spec file (YAML or JSON; see docs/sweeps.md)' })
-      .option('db', { type: 'string', default: 'results/midg.sqlite', describe: 'results database file' })
-      .option('workers', { type: 'number', default: availableParallelism(), describe: 'training processes at once (default: cores)' })
+      .option('spec', { type: 'string', demandOption: true, coerce: (value: string | string[]) => lastValue(value), describe: 'sweep spec file (YAML or JSON; see docs/sweeps.md)' })
+      .option('db', { type: 'string', default: 'results/midg.sqlite', coerce: (value: string | string[]) => lastValue(value), describe: 'results database file' })
+      .option('workers', { type: 'number', default: availableParallelism(), coerce: (value: number | number[]) => lastValue(value), describe: 'training processes at once (default: cores)' })
       .option('resume', { type: 'boolean', default: false, describe: 'finish an earlier sweep (the default anyway: done runs are skipped)' })
       .option('retries', { type: 'number', describe: "extra attempts for a failed run (default: the spec's retries)" })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the expanded runs and exit' })
