@@ -11,7 +11,7 @@ export function createProgress(title: string): EpochProgress | undefined {
   if (!process.stderr.isTTY || process.env.CI) return undefined;
   const bar = new cliProgress.SingleBar(
     {
-      format: `${title} |{bar}| epoch {value} · loss {loss} · valid MAE {mae} · {rate} samples/s`,
+      format: `${title} |{bar}| epoch {value}/{total} · loss {loss} · valid MAE {mae} · {rate} samples/s`,
       stream: process.stderr,
       hideCursor: true,
     },
@@ -26,8 +26,9 @@ export function createProgress(title: string): EpochProgress | undefined {
         rate: Math.round(event.samplesPerSecond),
       };
       if (!started) {
-        bar.start(event.maxEpochs, 0, payload);
+        bar.start(event.maxEpochs, event.epoch, payload);
         started = true;
+        return;
       }
       bar.update(event.epoch, payload);
     },
