@@ -2,6 +2,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { runKey } from '@midg/trainer';
+import '../models';
 import { expandSweep, gridCombinations } from './expand';
 import { loadSweepSpec, parseSweepSpec } from './spec';
 
@@ -105,14 +106,25 @@ it('config keys and values the model does not accept are errors naming the key p
 });
 
 it('the shipped specs expand to the run counts their headers state', () => {
-  const counts: Record<string, number> = { default: 66, ci: 6, table1: 15, table2: 30, table3: 6, 'alpha-beta': 45, experts: 15 };
+  const counts: Record<string, number> = {
+    default: 81,
+    ci: 10,
+    table1: 30,
+    table2: 30,
+    table3: 12,
+    'alpha-beta': 45,
+    experts: 15,
+    'synthetic-dg': 72,
+    'mosi-real': 10,
+    'mosi-tune': 8,
+  };
   for (const [name, count] of Object.entries(counts)) {
     const { spec } = loadSweepSpec(experiment(name));
     assert.equal(spec.name, name);
     assert.equal(expandSweep(spec, name).length, count, name);
   }
   const runs = expandSweep(loadSweepSpec(experiment('default')).spec, 'default');
-  assert.deepEqual(linksPerStudy(runs), { table1: 15, 'in-domain': 6, ablation: 12, modalities: 18, 'alpha-beta': 18, experts: 9 });
+  assert.deepEqual(linksPerStudy(runs), { table1: 30, 'in-domain': 12, ablation: 12, modalities: 18, 'alpha-beta': 12, experts: 9 });
   const shared = runs.filter((run) => run.memberships.length === 4);
   assert.deepEqual(shared.map((run) => [run.spec.source, run.spec.target]), Array(3).fill([MOSI, MOSEI]), 'default-config MOSI→MOSEI runs serve four studies');
 });
