@@ -188,7 +188,8 @@ function describeData(names: string[]): string {
 }
 
 /** Short names (MOSI, MOSEI, SIMS) where they are unambiguous within the table, the full dataset name otherwise. */
-function datasetLabeler(names: string[]): (name: string) => string {
+/** Short column labels (MOSI, MOSEI, SIMS, MOSI+SIMS); full names where two datasets would get the same label. */
+export function datasetLabeler(names: string[]): (name: string) => string {
   const shortOne = (name: string): string => {
     const domain = domainOfDatasetName(name);
     return ['mosi', 'mosei', 'sims'].includes(domain) ? domain.toUpperCase() : name;
