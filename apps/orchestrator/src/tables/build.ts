@@ -187,7 +187,6 @@ function describeData(names: string[]): string {
   return `Data: ${parts.join('; ')}.`;
 }
 
-/** Short names (MOSI, MOSEI, SIMS) where they are unambiguous within the table, the full dataset name otherwise. */
 /** Short column labels (MOSI, MOSEI, SIMS, MOSI+SIMS); full names where two datasets would get the same label. */
 export function datasetLabeler(names: string[]): (name: string) => string {
   const shortOne = (name: string): string => {
