@@ -2,6 +2,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
+import { maxAbsDiff, scalar } from '@midg/features/testing';
 import type { Modality, ModalityTensors } from '@midg/features';
 import { CrossModalAdapter, mseLoss, type CrossModalAdapterConfig } from './adapter';
 import { multiHeadAttention } from './attention';
@@ -12,14 +13,6 @@ before(async () => {
 
 const EVAL = { training: false };
 const TRAIN = { training: true };
-
-function scalar(x: tf.Tensor): number {
-  return x.dataSync()[0]!;
-}
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => scalar(tf.max(tf.abs(tf.sub(a, b)))));
-}
 
 function representations(modalities: Modality[], batch: number, dim: number, seed: number): ModalityTensors<tf.Tensor2D> {
   return Object.fromEntries(

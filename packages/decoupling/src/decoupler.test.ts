@@ -2,6 +2,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
+import { scalar } from '@midg/features/testing';
 import type { ModalityTensors } from '@midg/features';
 import { EntropyDecoupler, klBound, type EntropyDecouplerConfig } from './decoupler';
 
@@ -18,10 +19,6 @@ function features(batch: number, dim: number, seed: number): ModalityTensors<tf.
     a: tf.randomNormal([batch, dim], 0, 1, 'float32', seed + 1) as tf.Tensor2D,
     v: tf.randomNormal([batch, dim], 0, 1, 'float32', seed + 2) as tf.Tensor2D,
   };
-}
-
-function scalar(x: tf.Tensor): number {
-  return x.dataSync()[0]!;
 }
 
 /** Constant-over-the-batch Gaussians [B, z] with the given per-dim mean and log-variance. */

@@ -2,6 +2,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
+import { maxAbsDiff, scalar } from '@midg/features/testing';
 import { DomainDiscriminator } from './discriminator';
 import { Router } from './experts';
 import { gradientReversal } from './grl';
@@ -13,14 +14,6 @@ before(async () => {
 
 const EVAL = { training: false };
 const TRAIN = { training: true };
-
-function scalar(x: tf.Tensor): number {
-  return x.dataSync()[0]!;
-}
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => scalar(tf.max(tf.abs(tf.sub(a, b)))));
-}
 
 describe('gradientReversal', () => {
   it('is the identity forward and scales the gradient by −λ backward', () => {

@@ -2,6 +2,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
+import { maxAbsDiff } from '../testing';
 import { DataError } from '../dataset';
 import { MultimodalEncoder } from './multimodal';
 import { UnimodalEncoder, maskFromLengths, maskedMean } from './unimodal';
@@ -11,10 +12,6 @@ before(async () => {
 });
 
 const EVAL = { training: false };
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!;
-}
 
 describe('maskFromLengths', () => {
   it('marks the first length steps of each row', () => {

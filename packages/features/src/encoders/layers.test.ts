@@ -2,6 +2,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
+import { maxAbsDiff } from '../testing';
 import { Dense, Dropout, LayerNorm, Mlp, MlpHead, deriveSeed, matMul, stopGradient } from './layers';
 
 before(async () => {
@@ -20,10 +21,6 @@ describe('deriveSeed', () => {
     assert.ok(deriveSeed(123, 'x') >= 0 && deriveSeed(123, 'x') <= 0x7fffffff);
   });
 });
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
-}
 
 describe('matMul', () => {
   it('equals tf.matMul in value and gradient', () => {
