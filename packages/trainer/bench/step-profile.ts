@@ -5,35 +5,26 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
-import type { Split } from '@midg/features';
-import { disposeBatch, getModel, makeBatch, mulberry32, resolveRunConfig, type ConfigRecord } from '../src/index';
+import { REFERENCE_SHAPES, disposeBatch, getModel, makeBatch, randomBenchmarkData, resolveRunConfig, type ConfigRecord } from '../src/index';
 import { trainStep } from '../src/train';
 
 const overrides: ConfigRecord = { hiddenDim: 64, heads: 4, experts: 4 };
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
+  // Values stay strings: resolveRunConfig types them against the config defaults, as `midg train --set` does.
   if (args[i] === '--set') {
     const [key, value] = args[++i]!.split('=');
-    overrides[key!] = Number.isNaN(Number(value)) ? value! : Number(value);
+    overrides[key!] = value!;
   }
 }
 
 await useBackend('wasm', { threads: 1 });
-const shapes = { t: [50, 768], a: [50, 74], v: [50, 35] } as const;
 const n = 32;
-const random = mulberry32(7);
-const features: Split['features'] = {};
-for (const [m, [seqLen, dim]] of Object.entries(shapes) as [keyof typeof shapes, readonly [number, number]][]) {
-  features[m] = { data: Float32Array.from({ length: n * seqLen * dim }, () => random() * 2 - 1), shape: [n, seqLen, dim], lengths: new Int32Array(n).fill(seqLen) };
-}
-const split: Split = { size: n, features, labels: Float32Array.from({ length: n }, () => random() * 6 - 3), ids: [] };
+const { view, info, indices } = randomBenchmarkData(REFERENCE_SHAPES, n);
 const config = resolveRunConfig({ model: 'midg', source: 'synth:mosi', target: 'synth:mosi', seed: 1, overrides });
-const info = { modalities: ['t', 'a', 'v'] as const, dims: { t: 768, a: 74, v: 35 }, seqLens: { t: 50, a: 50, v: 50 }, sourceCount: 1 };
-const model = getModel('midg').create(config, { ...info, modalities: [...info.modalities] }, 1);
+const model = getModel('midg').create(config, info, 1);
 const variables = model.trainableVariables();
 const optimizer = tf.train.adam(0.001);
-const view = { split, modalities: [...info.modalities], labelScale: 3 };
-const indices = Int32Array.from({ length: n }, (_, i) => i);
 const batch = makeBatch(view, indices);
 
 function time(label: string, steps: number, fn: () => void): number {

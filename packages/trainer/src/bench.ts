@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Modality, Split } from '@midg/features';
+import type { TrainingView } from './data';
+import type { DataInfo } from './model';
 import type { ConfigRecord, RunSpec } from './contract';
 import { getModel, resolveRunConfig } from './registry';
 import { mulberry32 } from './random';
@@ -24,31 +26,40 @@ export interface StepBenchmarkResult {
   backend: string;
 }
 
+/** The paper-sized reference input: text 50×768 (BERT), audio 50×74 (COVAREP), vision 50×35 (FACET), as [seqLen, dim]. */
+export const REFERENCE_SHAPES = { t: [50, 768], a: [50, 74], v: [50, 35] } as const satisfies StepBenchmarkOptions['shapes'];
+
+/** One batch of fixed-seed random data of the given shapes, as a training view, with the DataInfo to build a model. */
+export function randomBenchmarkData(shapes: StepBenchmarkOptions['shapes'], batchSize: number): { view: TrainingView; info: DataInfo; indices: Int32Array } {
+  const modalities = Object.keys(shapes) as Modality[];
+  const random = mulberry32(7);
+  const n = batchSize;
+  const features: Split['features'] = {};
+  for (const m of modalities) {
+    const [seqLen, dim] = shapes[m]!;
+    const data = Float32Array.from({ length: n * seqLen * dim }, () => random() * 2 - 1);
+    features[m] = { data, shape: [n, seqLen, dim], lengths: Int32Array.from({ length: n }, () => seqLen) };
+  }
+  const split: Split = { size: n, features, labels: Float32Array.from({ length: n }, () => random() * 6 - 3), ids: [] };
+  const info: DataInfo = {
+    modalities,
+    dims: Object.fromEntries(modalities.map((m) => [m, shapes[m]![1]])),
+    seqLens: Object.fromEntries(modalities.map((m) => [m, shapes[m]![0]])),
+    sourceCount: 1,
+  };
+  return { view: { split, modalities, labelScale: 3 }, info, indices: Int32Array.from({ length: n }, (_, i) => i) };
+}
+
 /** Times full training steps (forward, backward, clipping, Adam) of a model on random data of the given shape. */
 export function benchmarkTrainingStep(options: StepBenchmarkOptions): StepBenchmarkResult {
   const modalities = Object.keys(options.shapes) as Modality[];
   const spec: RunSpec = { model: options.model, source: 'synth:mosi', target: 'synth:mosi', seed: 1, overrides: options.overrides ?? {} };
   const config = { ...resolveRunConfig(spec), batchSize: options.batchSize, modalities: modalities.join('') };
-  const random = mulberry32(7);
+  const { view, info, indices } = randomBenchmarkData(options.shapes, options.batchSize);
   const n = options.batchSize;
-  const features: Split['features'] = {};
-  for (const m of modalities) {
-    const [seqLen, dim] = options.shapes[m]!;
-    const data = Float32Array.from({ length: n * seqLen * dim }, () => random() * 2 - 1);
-    features[m] = { data, shape: [n, seqLen, dim], lengths: Int32Array.from({ length: n }, () => seqLen) };
-  }
-  const split: Split = { size: n, features, labels: Float32Array.from({ length: n }, () => random() * 6 - 3), ids: [] };
-  const info = {
-    modalities,
-    dims: Object.fromEntries(modalities.map((m) => [m, options.shapes[m]![1]])),
-    seqLens: Object.fromEntries(modalities.map((m) => [m, options.shapes[m]![0]])),
-    sourceCount: 1,
-  };
   const model = getModel(options.model).create(config, info, 1);
   const variables = model.trainableVariables();
   const optimizer = tf.train.adam(0.001);
-  const view = { split, modalities, labelScale: 3 };
-  const indices = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = 0; i < options.warmupSteps; i++) trainStep(model, optimizer, variables, view, indices, i, config);
   const start = performance.now();
   for (let i = 0; i < options.timedSteps; i++) trainStep(model, optimizer, variables, view, indices, i, config);

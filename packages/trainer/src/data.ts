@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Modality, Split } from '@midg/features';
-import type { Batch } from './model';
+import { evalRegression } from '@midg/metrics';
+import type { MetricRecord } from './contract';
+import type { Batch, SentimentModel } from './model';
 
 /** A split as the trainer sees it: the modalities the model uses and the factor that normalizes its labels. */
 export interface TrainingView {
@@ -74,4 +76,9 @@ export function predictSplit(
     disposeBatch(batch);
   }
   return out;
+}
+
+/** A model's MMSA metrics on a whole split (the `domain` picks the metric set), predictions on the native scale. */
+export function scoreSplit(model: SentimentModel, view: TrainingView, nativeScale: number, domain: string): MetricRecord {
+  return evalRegression(domain, predictSplit((batch) => model.predict(batch), view, nativeScale), view.split.labels);
 }

@@ -1,8 +1,7 @@
 import { alignTargetToSource, labelScale, parseModalities, resolveDataset, type DimAlignment, type ResolveOptions } from '@midg/features';
-import { evalRegression } from '@midg/metrics';
 import { loadCheckpoint, restoreWeights } from './checkpoint';
 import type { MetricRecord } from './contract';
-import { predictSplit } from './data';
+import { scoreSplit } from './data';
 import { getModel } from './registry';
 
 export interface CheckpointEvaluation {
@@ -27,8 +26,7 @@ export function evaluateCheckpoint(
     const sourceShape = { ...loaded, name: manifest.spec.source, dims: manifest.info.dims, modalities };
     const target = alignTargetToSource(sourceShape, { ...loaded, modalities }, String(manifest.config.dimAlignment) as DimAlignment);
     const view = { split: target.splits[split], modalities, labelScale: labelScale(target) };
-    const predictions = predictSplit((batch) => model.predict(batch), view, labelScale(target));
-    return { target: targetName, split, metrics: evalRegression(target.domain, predictions, view.split.labels) };
+    return { target: targetName, split, metrics: scoreSplit(model, view, labelScale(target), target.domain) };
   } finally {
     model.dispose();
   }

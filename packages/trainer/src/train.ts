@@ -8,11 +8,10 @@ import {
   type Dataset,
   type ResolveOptions,
 } from '@midg/features';
-import { evalRegression } from '@midg/metrics';
 import { saveCheckpoint, snapshotWeights, restoreWeights, type WeightSnapshot } from './checkpoint';
 import { configChoice, configNumber } from './config';
 import type { ConfigRecord, EpochEvent, MetricRecord, RunSpec, TrainResult } from './contract';
-import { batchIndices, disposeBatch, makeBatch, predictSplit, type TrainingView } from './data';
+import { batchIndices, disposeBatch, makeBatch, scoreSplit, type TrainingView } from './data';
 import type { DataInfo, SentimentModel } from './model';
 import { shuffledOrder } from './random';
 import { poolSplit, sourceNames } from './sources';
@@ -73,11 +72,6 @@ export function trainStep(
   tf.dispose([value, ...Object.values(grads), ...Object.values(clipped), ...Object.values(kept)]);
   disposeBatch(batch);
   return losses;
-}
-
-function evaluate(model: SentimentModel, view: TrainingView, nativeScale: number, domain: string): MetricRecord {
-  const predictions = predictSplit((batch) => model.predict(batch), view, nativeScale);
-  return evalRegression(domain, predictions, view.split.labels);
 }
 
 function meanExpertUsage(model: SentimentModel, view: TrainingView): number[] | undefined {
@@ -166,7 +160,7 @@ export async function trainRun(spec: RunSpec, backend: string, options: TrainOpt
       const seconds = (Date.now() - epochStart) / 1000;
       const losses = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / blocks.length]));
       if (!Number.isFinite(losses.total)) throw new Error(`training diverged at epoch ${epoch} (loss ${losses.total})`);
-      const valid = evaluate(model, validView, sourceScale, validDomain);
+      const valid = scoreSplit(model, validView, sourceScale, validDomain);
       options.onEpoch?.({ event: 'epoch', epoch, maxEpochs: epochs, losses, valid, samplesPerSecond: trainSize / Math.max(seconds, 1e-9) });
       if (!best || valid.MAE! < best.mae) {
         best = { epoch, mae: valid.MAE!, valid, weights: snapshotWeights(variables) };
@@ -176,7 +170,7 @@ export async function trainRun(spec: RunSpec, backend: string, options: TrainOpt
     }
     if (!best) throw new Error('no epoch ran: set epochs >= 1');
     restoreWeights(variables, best.weights);
-    const test = evaluate(model, testView, targetScale, target.domain);
+    const test = scoreSplit(model, testView, targetScale, target.domain);
     const expertUsage = meanExpertUsage(model, testView);
     if (options.checkpointDir) {
       saveCheckpoint(options.checkpointDir, { spec, config, info, sourceLabelScale: sourceScale }, variables, best.weights);

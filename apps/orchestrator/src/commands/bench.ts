@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { useBackend } from '@midg/backend';
-import { benchmarkTrainingStep, getModel } from '@midg/trainer';
+import { REFERENCE_SHAPES, benchmarkTrainingStep, getModel } from '@midg/trainer';
 import { runCommand } from '../errors';
 import { parseSetPairs } from './train';
 
@@ -15,8 +15,6 @@ interface BenchArgs {
   json: boolean;
 }
 
-/** The paper-sized reference input: text 50×768 (BERT), audio 50×74 (COVAREP), vision 50×35 (FACET). */
-const REFERENCE_SHAPES = { t: [50, 768], a: [50, 74], v: [50, 35] } as const;
 const REFERENCE_MODEL = { hiddenDim: 64, heads: 4, experts: 4 };
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
