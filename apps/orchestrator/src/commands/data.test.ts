@@ -3,15 +3,14 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { SPLITS, generateSyntheticDomain, loadMmsa } from '@midg/features';
+import { MIDG_BIN } from '../bin-path';
 
-const bin = fileURLToPath(new URL('../../bin/midg.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'midg-data-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const midg = (...args: string[]) => execa(process.execPath, [bin, ...args], { reject: false, cwd: dir, env: { CI: '1' } });
+const midg = (...args: string[]) => execa(process.execPath, [MIDG_BIN, ...args], { reject: false, cwd: dir, env: { CI: '1' } });
 
 test('midg data synth writes MMSA pickles that the loader reads back exactly', async () => {
   const out = join(dir, 'synth');

@@ -1,14 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { tempDir } from '../db/testing/fixtures';
 import { MOSEI, MOSI, SIMS, SWEEP, writePaperSweep, type PlannedRun } from '../tables/testing/paper-sweep';
 import { ResultsStore, runReadOnlySql } from '../db';
 import { describeRun, parsePair, parseWhere } from './query';
+import { MIDG_BIN } from '../bin-path';
 
-const bin = fileURLToPath(new URL('../../bin/midg.js', import.meta.url));
 const tmp = tempDir('midg-query-');
 const file = join(tmp.dir, 'results.sqlite');
 let planned: PlannedRun[];
@@ -18,7 +17,7 @@ before(async () => {
 });
 after(() => tmp.remove());
 
-const midg = (...args: string[]) => execa(process.execPath, [bin, ...args], { reject: false, cwd: tmp.dir });
+const midg = (...args: string[]) => execa(process.execPath, [MIDG_BIN, ...args], { reject: false, cwd: tmp.dir });
 
 /** Keys printed by `midg query ... --format json`, sorted. */
 async function queriedKeys(...filters: string[]): Promise<string[]> {

@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { MIDG_BIN } from '../bin-path';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const bin = join(root, 'apps/orchestrator/bin/midg.js');
 const dir = mkdtempSync(join(tmpdir(), 'midg-e2e-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const db = join(dir, 'midg.sqlite');
 
-const midg = (...args: string[]) => execa(process.execPath, [bin, ...args], { reject: false, cwd: root, env: { CI: '1' } });
+const midg = (...args: string[]) => execa(process.execPath, [MIDG_BIN, ...args], { reject: false, cwd: root, env: { CI: '1' } });
 
 test('the CI spec trains every run for real, writes the tables, and a rerun trains nothing', async () => {
   const first = await midg('sweep', '--spec', 'experiments/ci.yaml', '--db', db, '--workers', '2');

@@ -2,14 +2,13 @@ import { after, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { runReadOnlySql } from '../db';
 import { tempDir } from '../db/testing/fixtures';
 import { fakeWorker, invocations, type FakeRule } from '../sweep/testing/fixtures';
 import { workerCommand } from './sweep';
+import { MIDG_BIN } from '../bin-path';
 
-const bin = fileURLToPath(new URL('../../bin/midg.js', import.meta.url));
 const tmp = tempDir('midg-sweep-cli-');
 after(() => tmp.remove());
 let cases = 0;
@@ -27,7 +26,7 @@ function setup(seeds: number[], rules: FakeRule[] = [], extra: object = {}) {
   const db = join(dir, 'results', 'midg.sqlite');
   const env = { MIDG_WORKER_COMMAND: JSON.stringify(worker.command), CI: '1' };
   const sweep = (...args: string[]): ResultPromise<{ reject: false; cwd: string; env: typeof env }> =>
-    execa(process.execPath, [bin, 'sweep', '--spec', spec, '--db', db, ...args], { reject: false, cwd: dir, env });
+    execa(process.execPath, [MIDG_BIN, 'sweep', '--spec', spec, '--db', db, ...args], { reject: false, cwd: dir, env });
   const count = (sql: string): unknown => runReadOnlySql(db, sql).rows[0]![0];
   return { dir, spec, db, markers: worker.markers, sweep, count };
 }
@@ -124,7 +123,7 @@ it('--dry-run lists the runs without a database; a bad spec is one error line', 
   writeFileSync(badSpec, 'name: bad\nseeds: [1]\nstudies:\n  - name: s\n    pairs: [synth:mosi -> synth:sims]\n    grid: { alpha: 0.1 }\n');
   const [dry, bad] = await Promise.all([
     t.sweep('--dry-run'),
-    execa(process.execPath, [bin, 'sweep', '--spec', badSpec], { reject: false, cwd: t.dir }),
+    execa(process.execPath, [MIDG_BIN, 'sweep', '--spec', badSpec], { reject: false, cwd: t.dir }),
   ]);
   assert.equal(dry.exitCode, 0, dry.stderr);
   const lines = dry.stdout.trimEnd().split('\n');

@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
 import { ResultsStore } from '../db';
+import { MIDG_BIN } from '../bin-path';
 import { runCommand } from '../errors';
 import { collectHostInfo, createSweepReporter, describeRun, expandSweep, loadSweepSpec, runSweep, type PlannedRun, type SweepSpec } from '../sweep';
 import { writeSweepTables } from '../tables';
@@ -18,7 +18,6 @@ interface SweepArgs {
   datasets?: string;
 }
 
-const MIDG_BIN = fileURLToPath(new URL('../../bin/midg.js', import.meta.url));
 /** Exit codes of a process stopped by SIGINT / SIGTERM, by shell convention. */
 const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 

@@ -2,22 +2,21 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { tempDir } from '../db/testing/fixtures';
 import { ResultsStore } from '../db';
 import { loadSweep } from '../tables';
 import { CSV_HEADER } from '../tables/render';
 import { writePaperSweep } from '../tables/testing/paper-sweep';
+import { MIDG_BIN } from '../bin-path';
 
-const bin = fileURLToPath(new URL('../../bin/midg.js', import.meta.url));
 const tmp = tempDir('midg-tables-cli-');
 const file = join(tmp.dir, 'results.sqlite');
 
 before(() => writePaperSweep(file));
 after(() => tmp.remove());
 
-const midg = (...args: string[]) => execa(process.execPath, [bin, 'tables', '--db', file, ...args], { reject: false, cwd: tmp.dir });
+const midg = (...args: string[]) => execa(process.execPath, [MIDG_BIN, 'tables', '--db', file, ...args], { reject: false, cwd: tmp.dir });
 
 it('midg tables prints a table, writes one to a file, writes all to a directory, and explains a missing grid', async () => {
   const outFile = join(tmp.dir, 'out', 'experts.csv');
