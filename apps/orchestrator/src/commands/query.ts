@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ResultsStore, runReadOnlySql, type RunDetail, type RunFilter, type RunRecord, type RunStatus, type SqlResult } from '../db';
 import { runCommand } from '../errors';
+import { splitPair } from '../sweep/spec';
 import { displayValue, toCsv, toTextTable } from '../tables/format';
 import { HEADLINE_COLUMNS, formatHeadline, headlineValues } from '../tables/headline';
 
@@ -31,9 +32,9 @@ interface ShowArgs {
 
 /** `S->T` (or `S→T`) into source and target. */
 export function parsePair(text: string): { source: string; target: string } {
-  const parts = text.split(/->|→/);
-  if (parts.length !== 2 || !parts[0]!.trim() || !parts[1]!.trim()) throw new Error(`bad --pair "${text}": expected SOURCE->TARGET`);
-  return { source: parts[0]!.trim(), target: parts[1]!.trim() };
+  const pair = splitPair(text);
+  if (!pair) throw new Error(`bad --pair "${text}": expected SOURCE->TARGET`);
+  return pair;
 }
 
 /** `key=value` strings into a filter on resolved config values. */

@@ -1,4 +1,4 @@
-export { ABLATIONS, loadSweepSpec, parseSweepSpec, type DatasetPair, type StudySpec, type SweepSpec } from './spec';
+export { ABLATIONS, loadSweepSpec, parseSweepSpec, splitPair, type DatasetPair, type StudySpec, type SweepSpec } from './spec';
 export { expandSweep, gridCombinations, type PlannedRun, type StudyMembership } from './expand';
 export {
   runSweep,

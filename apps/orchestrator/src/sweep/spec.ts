@@ -55,13 +55,19 @@ const datasetName = (several: boolean) =>
 
 const PAIR_SYNTAX = 'expected "source -> target" or { source: ..., target: ... }';
 
+/** `A -> B` (or `A → B`) into source and target; undefined unless both sides are non-empty. */
+export function splitPair(text: string): DatasetPair | undefined {
+  const parts = text.split(/->|→/).map((part) => part.trim());
+  return parts.length === 2 && parts[0] && parts[1] ? { source: parts[0], target: parts[1] } : undefined;
+}
+
 /** `A -> B` (or `A → B`) or `{ source, target }`. */
 const pair = z
   .unknown()
   .transform((value, ctx): DatasetPair | typeof z.NEVER => {
     if (typeof value === 'string') {
-      const parts = value.split(/->|→/).map((part) => part.trim());
-      if (parts.length === 2 && parts[0] && parts[1]) return { source: parts[0], target: parts[1] };
+      const split = splitPair(value);
+      if (split) return split;
     } else if (value && typeof value === 'object' && !Array.isArray(value)) {
       return value as DatasetPair;
     }
