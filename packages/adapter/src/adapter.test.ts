@@ -2,8 +2,9 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
-import { maxAbsDiff, scalar } from '@midg/features/testing';
-import type { Modality, ModalityTensors } from '@midg/features';
+import { maxAbsDiff, scalar } from '@midg/nn/testing';
+import type { Modality } from '@midg/features';
+import type { ModalityTensors } from '@midg/nn';
 import { CrossModalAdapter, mseLoss, type CrossModalAdapterConfig } from './adapter';
 import { multiHeadAttention } from './attention';
 

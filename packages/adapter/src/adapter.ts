@@ -15,22 +15,8 @@
  * would need key masks and a pooled query, and nothing in MIDG feeds them here).
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  Dense,
-  Dropout,
-  MODALITIES,
-  Mlp,
-  MlpHead,
-  assertShape,
-  deriveSeed,
-  disposeVariables,
-  partVariables,
-  tidyOutput,
-  type ForwardOptions,
-  type Modality,
-  type ModalityTensors,
-  type TrainablePart,
-} from '@midg/features';
+import { MODALITIES, type Modality } from '@midg/features';
+import { Dense, Dropout, Mlp, MlpHead, assertShape, deriveSeed, disposeVariables, partVariables, tidyOutput, type ForwardOptions, type ModalityTensors, type TrainablePart } from '@midg/nn';
 import { multiHeadAttention } from './attention';
 
 export interface CrossModalAdapterConfig {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { tidyOutput } from '@midg/features';
+import { tidyOutput } from '@midg/nn';
 
 export interface AttentionResult {
   /** [B, Lq, d]: the heads' outputs concatenated back to width d. */

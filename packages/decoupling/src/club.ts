@@ -10,7 +10,7 @@
  * estimate's gradient reaches x and y (the encoders) but the trainer must not apply it to θ.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Mlp, assertShape, deriveSeed, disposeVariables, partVariables, stopGradient, type TrainablePart } from '@midg/features';
+import { Mlp, assertShape, deriveSeed, disposeVariables, partVariables, stopGradient, type TrainablePart } from '@midg/nn';
 
 export interface ClubEstimatorConfig {
   xDim: number;

@@ -2,8 +2,8 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
-import { scalar } from '@midg/features/testing';
-import type { ModalityTensors } from '@midg/features';
+import { scalar } from '@midg/nn/testing';
+import type { ModalityTensors } from '@midg/nn';
 import { EntropyDecoupler, klBound, type EntropyDecouplerConfig } from './decoupler';
 
 before(async () => {

@@ -28,20 +28,8 @@
  *   fitted by the trainer through `clubLearningLoss` w.r.t. `clubVariables()` only.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  MODALITIES,
-  Mlp,
-  assertShape,
-  deriveSeed,
-  disposeVariables,
-  partVariables,
-  stopGradient,
-  tidyOutput,
-  type ForwardOptions,
-  type Modality,
-  type ModalityTensors,
-  type TrainablePart,
-} from '@midg/features';
+import { MODALITIES, type Modality } from '@midg/features';
+import { Mlp, assertShape, deriveSeed, disposeVariables, partVariables, stopGradient, tidyOutput, type ForwardOptions, type ModalityTensors, type TrainablePart } from '@midg/nn';
 import { ClubEstimator } from './club';
 import { GaussianEncoder, batchAggregate, gaussianKl, standardNormal, type GaussianParams } from './gaussian';
 

@@ -1,15 +1,6 @@
 /** Diagonal Gaussians: the posterior encoders q(A_im | A_m), q(A_om | A_m) and the KL algebra of eq. (2). */
 import * as tf from '@tensorflow/tfjs';
-import {
-  Dense,
-  SeedStream,
-  deriveSeed,
-  disposeVariables,
-  partVariables,
-  stopGradient,
-  tidyOutput,
-  type TrainablePart,
-} from '@midg/features';
+import { Dense, SeedStream, deriveSeed, disposeVariables, partVariables, stopGradient, tidyOutput, type TrainablePart } from '@midg/nn';
 
 /** A batch of diagonal Gaussians: mean and log-variance, both [B, z]. */
 export interface GaussianParams {

@@ -6,4 +6,3 @@ export { inspectDataset } from './inspect';
 export { loadDatasetsConfig, parseModalities, resolveDataset, type DatasetAlias, type ResolveOptions } from './resolve';
 export { DIM_ALIGNMENTS, alignTargetToSource, labelScale, type DimAlignment } from './pair';
 export * from './synthetic';
-export * from './encoders';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Mlp, assertShape, type TrainablePart } from '@midg/features';
+import { Mlp, assertShape, type TrainablePart } from '@midg/nn';
 
 export interface DomainDiscriminatorConfig {
   inputDim: number;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Mlp, assertShape, deriveSeed, type ForwardOptions, type TrainablePart } from '@midg/features';
+import { Mlp, assertShape, deriveSeed, type ForwardOptions, type TrainablePart } from '@midg/nn';
 
 export interface RouterConfig {
   inputDim: number;

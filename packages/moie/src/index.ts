@@ -1,4 +1,3 @@
-export { MlpHead, type MlpHeadConfig } from '@midg/features';
 export { DomainDiscriminator, type DomainDiscriminatorConfig } from './discriminator';
 export { Expert, Router, type ExpertConfig, type RouterConfig } from './experts';
 export { gradientReversal } from './grl';

@@ -2,7 +2,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
-import { maxAbsDiff, scalar } from '@midg/features/testing';
+import { maxAbsDiff, scalar } from '@midg/nn/testing';
 import { DomainDiscriminator } from './discriminator';
 import { Router } from './experts';
 import { gradientReversal } from './grl';

@@ -4,16 +4,7 @@
  * MLP head maps it to ŷ1, and a discriminator behind a gradient reversal layer makes it domain-invariant (eq. 4).
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  MlpHead,
-  assertPositiveInt,
-  deriveSeed,
-  disposeVariables,
-  partVariables,
-  tidyOutput,
-  type ForwardOptions,
-  type TrainablePart,
-} from '@midg/features';
+import { MlpHead, assertPositiveInt, deriveSeed, disposeVariables, partVariables, tidyOutput, type ForwardOptions, type TrainablePart } from '@midg/nn';
 import { DomainDiscriminator } from './discriminator';
 import { Expert, Router } from './experts';
 import { gradientReversal } from './grl';

@@ -3,7 +3,8 @@ import type { Modality, Split } from '@midg/features';
 import type { TrainingView } from './data';
 import type { DataInfo } from './model';
 import type { ConfigRecord, RunSpec } from './contract';
-import { getModel, resolveRunConfig } from './registry';
+import { GroupOptimizer } from './optimizer';
+import { getModel, resolveRun } from './registry';
 import { mulberry32 } from './random';
 import { trainStep } from './train';
 
@@ -46,23 +47,31 @@ export function randomBenchmarkData(shapes: StepBenchmarkOptions['shapes'], batc
     dims: Object.fromEntries(modalities.map((m) => [m, shapes[m]![1]])),
     seqLens: Object.fromEntries(modalities.map((m) => [m, shapes[m]![0]])),
     sourceCount: 1,
+    trainSize: n,
   };
   return { view: { split, modalities, labelScale: 3 }, info, indices: Int32Array.from({ length: n }, (_, i) => i) };
 }
 
 /** Times full training steps (forward, backward, clipping, Adam) of a model on random data of the given shape. */
-export function benchmarkTrainingStep(options: StepBenchmarkOptions): StepBenchmarkResult {
+export async function benchmarkTrainingStep(options: StepBenchmarkOptions): Promise<StepBenchmarkResult> {
   const modalities = Object.keys(options.shapes) as Modality[];
-  const spec: RunSpec = { model: options.model, source: 'synth:mosi', target: 'synth:mosi', seed: 1, overrides: options.overrides ?? {} };
-  const config = { ...resolveRunConfig(spec), batchSize: options.batchSize, modalities: modalities.join('') };
+  const spec: RunSpec = { model: options.model, source: 'synth:mosi', target: 'synth:mosi', seed: 1, backend: tf.getBackend(), overrides: options.overrides ?? {} };
+  const resolved = resolveRun(spec);
+  const config = { ...resolved.config, batchSize: options.batchSize, modalities: modalities.join('') };
+  const training = { ...resolved.training, batchSize: options.batchSize, modalities: modalities.join('') };
   const { view, info, indices } = randomBenchmarkData(options.shapes, options.batchSize);
   const n = options.batchSize;
   const model = getModel(options.model).create(config, info, 1);
-  const variables = model.trainableVariables();
-  const optimizer = tf.train.adam(0.001);
-  for (let i = 0; i < options.warmupSteps; i++) trainStep(model, optimizer, variables, view, indices, i, config);
+  const optimizer = new GroupOptimizer(model, { ...training, learningRate: 0.001, weightDecay: 0 });
+  // Each step's loss is read back before the next, so the timing covers the whole step on asynchronous backends too.
+  const step = async (i: number): Promise<void> => {
+    const losses = trainStep(model, optimizer, view, indices, { step: i, epoch: 1, progress: 0 }, training);
+    await losses.total!.data();
+    tf.dispose(Object.values(losses));
+  };
+  for (let i = 0; i < options.warmupSteps; i++) await step(i);
   const start = performance.now();
-  for (let i = 0; i < options.timedSteps; i++) trainStep(model, optimizer, variables, view, indices, i, config);
+  for (let i = 0; i < options.timedSteps; i++) await step(i);
   const elapsed = performance.now() - start;
   optimizer.dispose();
   model.dispose();

@@ -18,8 +18,9 @@ export interface CheckpointManifest {
 /** A snapshot of variable values in memory (used for early stopping and for saving). */
 export type WeightSnapshot = Float32Array[];
 
-export function snapshotWeights(variables: tf.Variable[]): WeightSnapshot {
-  return variables.map((v) => Float32Array.from(v.dataSync() as Float32Array));
+/** Copies the variables' values off the backend (asynchronously: a GPU backend cannot read back synchronously). */
+export async function snapshotWeights(variables: tf.Variable[]): Promise<WeightSnapshot> {
+  return Promise.all(variables.map(async (v) => Float32Array.from((await v.data()) as Float32Array)));
 }
 
 export function restoreWeights(variables: tf.Variable[], snapshot: WeightSnapshot): void {
@@ -40,7 +41,7 @@ export function saveCheckpoint(
   dir: string,
   meta: Omit<CheckpointManifest, 'format' | 'variables'>,
   variables: tf.Variable[],
-  snapshot: WeightSnapshot = snapshotWeights(variables),
+  snapshot: WeightSnapshot,
 ): void {
   const staging = `${dir}.tmp-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });

@@ -14,6 +14,8 @@ export interface RunSpec {
   source: string;
   target: string;
   seed: number;
+  /** Tensor backend (`wasm`, `cpu`, ...): part of the key, since kernels differ in their last bits. */
+  backend: string;
   /** Overrides merged over model defaults and per-dataset configs (e.g. alpha, beta, experts, ablation, modalities). */
   overrides: ConfigRecord;
 }
@@ -28,6 +30,10 @@ export interface EpochEvent {
   maxEpochs: number;
   /** Mean training losses over the epoch by part (total, in, out, dis, reg, ...). */
   losses: Record<string, number>;
+  /** What the model's onEpochEnd hook reported (e.g. discriminator accuracy), when it has one. */
+  diagnostics?: Record<string, number>;
+  /** The base learning rate at the end of the epoch (after the schedule). */
+  learningRate: number;
   /** Source-validation metrics after this epoch. */
   valid: MetricRecord;
   samplesPerSecond: number;
@@ -36,6 +42,8 @@ export interface EpochEvent {
 export interface TrainResult {
   event: 'result';
   spec: RunSpec;
+  /** The run key (a hash of the spec's identity and the resolved config). */
+  key: string;
   /** The fully resolved config (defaults + dataset overrides + spec overrides). */
   config: ConfigRecord;
   /** Target test metrics on the target's native label scale. */
@@ -46,6 +54,8 @@ export interface TrainResult {
   epochsRun: number;
   durationMs: number;
   backend: string;
+  /** What test-time adaptation reported, and the target metrics before it (adapting models only). */
+  adaptation?: { inputs: string; report: Record<string, number>; sourceOnlyTest: MetricRecord };
   /** Mean router weight per expert over the target test set (MoIE models only). */
   expertUsage?: number[];
   /** Path of the saved checkpoint directory, when one was written. */

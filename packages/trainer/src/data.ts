@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Modality, Split } from '@midg/features';
 import { evalRegression } from '@midg/metrics';
 import type { MetricRecord } from './contract';
-import type { Batch, SentimentModel } from './model';
+import type { Batch, SentimentModel, UnlabeledBatch, UnlabeledData } from './model';
+import { shuffledOrder } from './random';
 
 /** A split as the trainer sees it: the modalities the model uses and the factor that normalizes its labels. */
 export interface TrainingView {
@@ -42,12 +43,38 @@ export function makeBatch(view: TrainingView, indices: ArrayLike<number>): Batch
       masks,
       labels: tf.tensor1d(labels),
       sourceIds: tf.tensor1d(Float32Array.from(indices, (row) => view.sourceIds?.[row] ?? 0)),
+      indices: Int32Array.from(indices),
     };
   });
 }
 
-export function disposeBatch(batch: Batch): void {
-  tf.dispose([...Object.values(batch.features), ...Object.values(batch.masks), batch.labels, batch.sourceIds]);
+/** The same rows without labels: what a test-time hook or `predict` may see. */
+export function makeUnlabeledBatch(view: TrainingView, indices: ArrayLike<number>): UnlabeledBatch {
+  const { labels, ...unlabeled } = makeBatch(view, indices);
+  labels.dispose();
+  return unlabeled;
+}
+
+export function disposeBatch(batch: UnlabeledBatch | Batch): void {
+  tf.dispose([...Object.values(batch.features), ...Object.values(batch.masks), batch.sourceIds, ...('labels' in batch ? [batch.labels] : [])]);
+}
+
+/** A split's inputs for test-time adaptation: labels never leave this object. */
+export function unlabeledData(view: TrainingView): UnlabeledData {
+  return {
+    size: view.split.size,
+    async forEachBatch(batchSize, visit, shuffleSeed) {
+      const order = shuffleSeed === undefined ? undefined : shuffledOrder(view.split.size, shuffleSeed);
+      for (const indices of batchIndices(view.split.size, batchSize, order)) {
+        const batch = makeUnlabeledBatch(view, indices);
+        try {
+          await visit(batch);
+        } finally {
+          disposeBatch(batch);
+        }
+      }
+    },
+  };
 }
 
 /** Index blocks of at most `batchSize`, in `order` (default 0..n-1). */
@@ -58,27 +85,27 @@ export function batchIndices(n: number, batchSize: number, order?: Int32Array): 
   return blocks;
 }
 
-/** Predictions for a whole split, mapped back to the native label scale of `nativeScale`. */
-export function predictSplit(
-  predict: (batch: Batch) => tf.Tensor1D,
+/** Predictions for a whole split (never shown its labels), mapped back to the native label scale `nativeScale`. */
+export async function predictSplit(
+  predict: (batch: UnlabeledBatch) => tf.Tensor1D,
   view: TrainingView,
   nativeScale: number,
   batchSize = 256,
-): Float32Array {
+): Promise<Float32Array> {
   const out = new Float32Array(view.split.size);
   let offset = 0;
   for (const indices of batchIndices(view.split.size, batchSize)) {
-    const batch = makeBatch(view, indices);
+    const batch = makeUnlabeledBatch(view, indices);
     const predictions = tf.tidy(() => predict(batch).mul(nativeScale));
-    out.set(predictions.dataSync(), offset);
+    disposeBatch(batch);
+    out.set(await predictions.data(), offset);
     offset += indices.length;
     predictions.dispose();
-    disposeBatch(batch);
   }
   return out;
 }
 
 /** A model's MMSA metrics on a whole split (the `domain` picks the metric set), predictions on the native scale. */
-export function scoreSplit(model: SentimentModel, view: TrainingView, nativeScale: number, domain: string): MetricRecord {
-  return evalRegression(domain, predictSplit((batch) => model.predict(batch), view, nativeScale), view.split.labels);
+export async function scoreSplit(model: SentimentModel, view: TrainingView, nativeScale: number, domain: string): Promise<MetricRecord> {
+  return evalRegression(domain, await predictSplit((batch) => model.predict(batch), view, nativeScale), view.split.labels);
 }

@@ -11,10 +11,10 @@ export interface CheckpointEvaluation {
 }
 
 /** Rebuilds a model from its checkpoint and evaluates it on a dataset split (default: the run's target test split). */
-export function evaluateCheckpoint(
+export async function evaluateCheckpoint(
   dir: string,
   options: { target?: string; split?: 'train' | 'valid' | 'test'; resolve?: Omit<ResolveOptions, 'modalities'> } = {},
-): CheckpointEvaluation {
+): Promise<CheckpointEvaluation> {
   const { manifest, snapshot } = loadCheckpoint(dir);
   const model = getModel(manifest.spec.model).create(manifest.config, manifest.info, manifest.spec.seed);
   try {
@@ -26,7 +26,7 @@ export function evaluateCheckpoint(
     const sourceShape = { ...loaded, name: manifest.spec.source, dims: manifest.info.dims, modalities };
     const target = alignTargetToSource(sourceShape, { ...loaded, modalities }, String(manifest.config.dimAlignment) as DimAlignment);
     const view = { split: target.splits[split], modalities, labelScale: labelScale(target) };
-    return { target: targetName, split, metrics: scoreSplit(model, view, labelScale(target), target.domain) };
+    return { target: targetName, split, metrics: await scoreSplit(model, view, labelScale(target), target.domain) };
   } finally {
     model.dispose();
   }

@@ -1,13 +1,41 @@
-import './builtin-models';
-
 export * from './contract';
-export { canonicalJson, coerceConfigValue, configChoice, configNumber, domainOfDatasetName, loadConfigFile, mergeConfig, type ModelConfigFile } from './config';
-export type { Batch, DataInfo, LossBreakdown, ModelDefinition, SentimentModel } from './model';
-export { getModel, listModels, registerModel, resolveRunConfig, runKey } from './registry';
-export { dataInfoOf, trainRun, type TrainOptions } from './train';
+export { canonicalJson, domainOfDatasetName, loadConfigFile, mergeConfig, runKeyOf, type ModelConfigFile } from './config';
+export {
+  booleanKey,
+  checkedValue,
+  choiceKey,
+  coerceValue,
+  keyProblem,
+  numberKey,
+  parseConfig,
+  stringKey,
+  variantKeys,
+  type ConfigOf,
+  type ConfigSchema,
+  type KeyRule,
+} from './schema';
+export { LR_SCHEDULES, TRAINING_SCHEMA, type LrSchedule as LrScheduleName, type TrainingConfig } from './training-config';
+export {
+  defineModel,
+  type AdaptationOutcome,
+  type Batch,
+  type DataInfo,
+  type LossBreakdown,
+  type ModelConfig,
+  type ModelDefinition,
+  type ParameterGroup,
+  type SentimentModel,
+  type StepContext,
+  type TargetInputs,
+  type UnlabeledBatch,
+  type UnlabeledData,
+} from './model';
+export { getModel, listModels, registerModels, resolveRun, resolveRunConfig, runKey, type ResolvedRun } from './registry';
+export { dataInfoOf, trainRun, trainStep, type TrainOptions } from './train';
+export { GroupOptimizer, clipByGlobalNorm, clipByValue, createSchedule, type LrSchedule } from './optimizer';
 export { REFERENCE_SHAPES, benchmarkTrainingStep, randomBenchmarkData, type StepBenchmarkOptions, type StepBenchmarkResult } from './bench';
 export { loadCheckpoint, saveCheckpoint, type CheckpointManifest } from './checkpoint';
-export { batchIndices, makeBatch, disposeBatch, predictSplit, scoreSplit, type TrainingView } from './data';
+export { batchIndices, makeBatch, makeUnlabeledBatch, disposeBatch, predictSplit, scoreSplit, unlabeledData, type TrainingView } from './data';
 export { mulberry32, shuffledOrder } from './random';
 export { evaluateCheckpoint, type CheckpointEvaluation } from './evaluate';
 export { SOURCE_SEPARATOR, poolSplit, sourceNames, type PooledSplit } from './sources';

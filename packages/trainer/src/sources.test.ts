@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { useBackend } from '@midg/backend';
 import { generateSyntheticDomain, type Dataset } from '@midg/features';
-import { poolSplit, resolveRunConfig, sourceNames, trainRun } from './index';
+import { domainOfDatasetName, poolSplit, registerModels, sourceNames, trainRun } from './index';
+import { probeModelDefinition } from './testing';
+
+registerModels([probeModelDefinition]);
 
 before(async () => {
   await useBackend('wasm');
@@ -13,7 +16,7 @@ test('source names split on "+" and reject empty or repeated parts', () => {
   assert.deepEqual(sourceNames('synth:mosi:tiny + synth:sims:tiny'), ['synth:mosi:tiny', 'synth:sims:tiny']);
   assert.throws(() => sourceNames('synth:mosi+'), /bad source "synth:mosi\+"/);
   assert.throws(() => sourceNames('mosi+mosi'), /listed twice/);
-  assert.equal(resolveRunConfig({ model: 'midg', source: 'synth:sims:tiny+synth:mosi:tiny', target: 'synth:mosei:tiny', seed: 1, overrides: {} }).alpha, 0.1);
+  assert.equal(domainOfDatasetName('synth:sims:tiny+synth:mosi:tiny'), 'sims', 'the first source picks the per-dataset config section');
 });
 
 test('pooling normalizes each source by its own scale, pads sequences and tags source ids', () => {
@@ -46,21 +49,15 @@ test('pooling normalizes each source by its own scale, pads sequences and tags s
   assert.equal(pooled.split.features.v, undefined, 'only the selected modalities are pooled');
 });
 
-test('two sources train with source-id domain labels; the target is still scored on its native scale', async () => {
-  const result = await trainRun(
-    {
-      model: 'midg',
-      source: 'synth:mosi:tiny+synth:sims:tiny',
-      target: 'synth:mosei:tiny',
-      seed: 2,
-      overrides: { domainLabels: 'source', epochs: 2, hiddenDim: 16, heads: 2, maxTrainSamples: 128 },
-    },
-    'wasm',
-  );
+test('two pooled sources train together; validation is on the normalized scale, the target on its native one', async () => {
+  const result = await trainRun({
+    model: 'probe',
+    source: 'synth:mosi:tiny+synth:sims:tiny',
+    target: 'synth:mosei:tiny',
+    seed: 2,
+    backend: 'wasm',
+    overrides: { epochs: 2, maxTrainSamples: 128 },
+  });
   assert.ok('Has0_acc_2' in result.test && Number.isFinite(result.test.MAE));
   assert.ok('Mult_acc_3' in result.valid, 'pooled validation is on the normalized [-1, 1] scale, scored as SIMS');
-  await assert.rejects(
-    trainRun({ model: 'midg', source: 'synth:mosi:tiny', target: 'synth:mosei:tiny', seed: 2, overrides: { domainLabels: 'source' } }, 'wasm'),
-    /domainLabels=source needs exactly two source datasets/,
-  );
 });

@@ -1,21 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  DIM_ALIGNMENTS,
-  alignTargetToSource,
-  labelScale,
-  parseModalities,
-  resolveDataset,
-  type Dataset,
-  type ResolveOptions,
-} from '@midg/features';
+import { alignTargetToSource, labelScale, parseModalities, resolveDataset, type Dataset, type ResolveOptions } from '@midg/features';
 import { saveCheckpoint, snapshotWeights, restoreWeights, type WeightSnapshot } from './checkpoint';
-import { configChoice, configNumber } from './config';
-import type { ConfigRecord, EpochEvent, MetricRecord, RunSpec, TrainResult } from './contract';
-import { batchIndices, disposeBatch, makeBatch, scoreSplit, type TrainingView } from './data';
-import type { DataInfo, SentimentModel } from './model';
+import type { EpochEvent, MetricRecord, RunSpec, TrainResult } from './contract';
+import { batchIndices, disposeBatch, makeBatch, scoreSplit, unlabeledData, type TrainingView } from './data';
+import type { DataInfo, SentimentModel, StepContext } from './model';
+import { GroupOptimizer, clipByGlobalNorm, clipByValue, createSchedule } from './optimizer';
 import { shuffledOrder } from './random';
 import { poolSplit, sourceNames } from './sources';
-import { getModel, resolveRunConfig } from './registry';
+import { resolveRun } from './registry';
+import type { TrainingConfig } from './training-config';
 
 export interface TrainOptions {
   /** Called after every epoch (progress bars, `--events`). */
@@ -26,77 +19,81 @@ export interface TrainOptions {
   resolve?: Omit<ResolveOptions, 'modalities'>;
   /** Already-loaded datasets by name (benchmarks and tests reuse them across runs). */
   datasets?: Map<string, Dataset>;
+  /** The run key the caller planned; the run is refused when the resolved key differs (code or defaults changed). */
+  expectedKey?: string;
 }
 
 export function dataInfoOf(dataset: Dataset, sourceCount = 1): DataInfo {
-  return { modalities: dataset.modalities, dims: dataset.dims, seqLens: dataset.seqLens, sourceCount };
+  return { modalities: dataset.modalities, dims: dataset.dims, seqLens: dataset.seqLens, sourceCount, trainSize: dataset.splits.train.size };
 }
 
-/** Scales all gradients together when their global L2 norm exceeds `maxNorm`. */
-function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
-  if (!(maxNorm > 0)) return grads;
-  return tf.tidy(() => {
-    const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
-    const norm = tf.sqrt(tf.addN(squares));
-    const factor = tf.minimum(tf.scalar(1), tf.div(maxNorm, tf.maximum(norm, 1e-12)));
-    const clipped: tf.NamedTensorMap = {};
-    for (const [name, g] of Object.entries(grads)) clipped[name] = tf.mul(g, factor);
-    return clipped;
-  });
-}
-
-/** Runs one optimisation step; returns the loss parts as numbers. */
+/**
+ * One optimisation step. The loss parts come back as scalar tensors still on the backend (the caller reads them
+ * once per epoch), so nothing waits for the device inside the loop.
+ */
 export function trainStep(
   model: SentimentModel,
-  optimizer: tf.Optimizer,
-  variables: tf.Variable[],
+  optimizer: GroupOptimizer,
   view: TrainingView,
   indices: Int32Array,
-  step: number,
-  config: ConfigRecord,
-): Record<string, number> {
+  context: StepContext,
+  config: Pick<TrainingConfig, 'gradClipNorm' | 'gradClipValue'>,
+): Record<string, tf.Scalar> {
   const batch = makeBatch(view, indices);
   const kept: Record<string, tf.Scalar> = {};
   const { value, grads } = tf.variableGrads(() => {
-    const { total, parts } = model.losses(batch, step);
+    const { total, parts } = model.losses(batch, context);
     for (const [name, part] of Object.entries(parts)) kept[name] = tf.keep(part);
     return total;
-  }, variables);
-  const clipped = clipByGlobalNorm(grads, configNumber(config, 'gradClipNorm'));
-  optimizer.applyGradients(clipped);
-  const decay = configNumber(config, 'weightDecay') * configNumber(config, 'learningRate');
-  if (decay > 0) for (const v of variables) tf.tidy(() => v.assign(tf.mul(v, 1 - decay)));
-  model.auxiliaryStep?.(batch);
-  const losses: Record<string, number> = { total: value.dataSync()[0]! };
-  for (const [name, part] of Object.entries(kept)) losses[name] = part.dataSync()[0]!;
-  tf.dispose([value, ...Object.values(grads), ...Object.values(clipped), ...Object.values(kept)]);
+  }, model.trainableVariables());
+  const byNorm = clipByGlobalNorm(grads, config.gradClipNorm);
+  const clipped = clipByValue(byNorm, config.gradClipValue);
+  optimizer.apply(clipped);
+  model.afterStep?.(batch, context);
+  tf.dispose([...new Set([...Object.values(grads), ...Object.values(byNorm), ...Object.values(clipped)])]);
   disposeBatch(batch);
-  return losses;
+  return { total: value, ...kept };
 }
 
-function meanExpertUsage(model: SentimentModel, view: TrainingView): number[] | undefined {
+/** Averages per-step loss scalars with one read from the backend per epoch. */
+async function meanLosses(steps: Record<string, tf.Scalar>[]): Promise<Record<string, number>> {
+  const names = Object.keys(steps[0] ?? {});
+  const stacked = tf.tidy(() => tf.stack(steps.flatMap((step) => names.map((name) => step[name]!))));
+  const values = await stacked.data();
+  stacked.dispose();
+  tf.dispose(steps.flatMap((step) => Object.values(step)));
+  const sums: Record<string, number> = {};
+  names.forEach((name, j) => {
+    for (let i = 0; i < steps.length; i++) sums[name] = (sums[name] ?? 0) + values[i * names.length + j]!;
+  });
+  return Object.fromEntries(names.map((name) => [name, sums[name]! / steps.length]));
+}
+
+async function meanExpertUsage(model: SentimentModel, view: TrainingView): Promise<number[] | undefined> {
   if (!model.expertUsage) return undefined;
   const sums: number[] = [];
   let count = 0;
-  for (const indices of batchIndices(view.split.size, 256)) {
-    const batch = makeBatch(view, indices);
-    const usage = model.expertUsage(batch);
-    usage.forEach((u, k) => (sums[k] = (sums[k] ?? 0) + u * indices.length));
-    count += indices.length;
-    disposeBatch(batch);
-  }
+  await unlabeledData(view).forEachBatch(256, async (batch) => {
+    const usage = await model.expertUsage!(batch);
+    usage.forEach((u, k) => (sums[k] = (sums[k] ?? 0) + u * batch.indices.length));
+    count += batch.indices.length;
+  });
   return sums.length > 0 ? sums.map((s) => s / count) : undefined;
 }
 
 /**
- * Trains `spec.model` on the source's train split, selects the epoch with the best source-valid MAE, and
- * reports the target's test metrics on the target's native label scale (§4.3: the model's `predict`).
+ * Trains `spec.model` on the source's train split, selects the epoch with the best source-valid MAE, lets a
+ * test-time method adapt on the target's unlabeled test inputs, and reports the target's test metrics on the
+ * target's native label scale (§4.3: the model's `predict`).
  */
-export async function trainRun(spec: RunSpec, backend: string, options: TrainOptions = {}): Promise<TrainResult> {
+export async function trainRun(spec: RunSpec, options: TrainOptions = {}): Promise<TrainResult> {
   const started = Date.now();
-  const definition = getModel(spec.model);
-  const config = resolveRunConfig(spec);
-  const modalities = parseModalities(String(config.modalities));
+  const { definition, config, training, key } = resolveRun(spec);
+  if (options.expectedKey !== undefined && options.expectedKey !== key) {
+    throw new Error(`run key mismatch: planned ${options.expectedKey}, resolved ${key} (the code or its config defaults changed since the sweep was planned; plan it again)`);
+  }
+  if (tf.getBackend() !== spec.backend) throw new Error(`run spec asks for backend "${spec.backend}" but "${tf.getBackend()}" is active`);
+  const modalities = parseModalities(training.modalities);
   const load = (name: string): Dataset => {
     const cached = options.datasets?.get(name);
     const dataset = cached ?? resolveDataset(name, { ...options.resolve });
@@ -105,7 +102,7 @@ export async function trainRun(spec: RunSpec, backend: string, options: TrainOpt
     if (missing.length > 0) throw new Error(`dataset ${name} has no ${missing.join(', ')} features`);
     return { ...dataset, modalities };
   };
-  const alignment = configChoice(config, 'dimAlignment', DIM_ALIGNMENTS);
+  const alignment = training.dimAlignment;
   const names = sourceNames(spec.source);
   const sources = names.map(load);
   const source = sources[0]!;
@@ -132,59 +129,78 @@ export async function trainRun(spec: RunSpec, backend: string, options: TrainOpt
 
   const seqLens = { ...source.seqLens };
   for (const m of modalities) seqLens[m] = trainView.split.features[m]!.shape[1];
-  const info: DataInfo = { ...dataInfoOf(source, sources.length), seqLens };
+  const info: DataInfo = { ...dataInfoOf(source, sources.length), seqLens, trainSize: trainView.split.size };
   const model = definition.create(config, info, spec.seed);
-  const variables = model.trainableVariables();
-  const optimizer = tf.train.adam(configNumber(config, 'learningRate', { min: 0 }));
-  const epochs = configNumber(config, 'epochs', { min: 1, integer: true });
-  const batchSize = configNumber(config, 'batchSize', { min: 1, integer: true });
-  const patience = configNumber(config, 'patience', { min: 1, integer: true });
-  const maxTrain = configNumber(config, 'maxTrainSamples', { min: 0, integer: true });
-  const trainSize = maxTrain > 0 ? Math.min(maxTrain, trainView.split.size) : trainView.split.size;
+  const optimizer = new GroupOptimizer(model, training);
+  const trainSize = training.maxTrainSamples > 0 ? Math.min(training.maxTrainSamples, trainView.split.size) : trainView.split.size;
   // maxTrainSamples picks one fixed, seeded subset of the training split; epochs reshuffle within it.
   const subset = shuffledOrder(trainView.split.size, spec.seed).subarray(0, trainSize);
+  const stepsPerEpoch = Math.ceil(trainSize / training.batchSize);
+  const schedule = createSchedule(training, stepsPerEpoch);
+  const totalSteps = training.epochs * stepsPerEpoch;
 
   let best: { epoch: number; mae: number; valid: MetricRecord; weights: WeightSnapshot } | undefined;
   let step = 0;
   let epoch = 0;
   try {
-    for (epoch = 1; epoch <= epochs; epoch++) {
+    for (epoch = 1; epoch <= training.epochs; epoch++) {
       const epochStart = Date.now();
       const order = shuffledOrder(trainSize, spec.seed * 1000 + epoch).map((i) => subset[i]!);
-      const sums: Record<string, number> = {};
-      const blocks = batchIndices(trainSize, batchSize, order);
-      for (const indices of blocks) {
-        const losses = trainStep(model, optimizer, variables, trainView, indices, step++, config);
-        for (const [name, value] of Object.entries(losses)) sums[name] = (sums[name] ?? 0) + value;
+      const stepLosses: Record<string, tf.Scalar>[] = [];
+      for (const indices of batchIndices(trainSize, training.batchSize, order)) {
+        optimizer.setScale(schedule.atStep(step));
+        const context = { step, epoch, progress: step / totalSteps };
+        stepLosses.push(trainStep(model, optimizer, trainView, indices, context, training));
+        step++;
       }
+      const losses = await meanLosses(stepLosses);
       const seconds = (Date.now() - epochStart) / 1000;
-      const losses = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / blocks.length]));
       if (!Number.isFinite(losses.total)) throw new Error(`training diverged at epoch ${epoch} (loss ${losses.total})`);
-      const valid = scoreSplit(model, validView, sourceScale, validDomain);
-      options.onEpoch?.({ event: 'epoch', epoch, maxEpochs: epochs, losses, valid, samplesPerSecond: trainSize / Math.max(seconds, 1e-9) });
+      const diagnostics = (await model.onEpochEnd?.({ step, epoch, progress: step / totalSteps })) ?? undefined;
+      const valid = await scoreSplit(model, validView, sourceScale, validDomain);
+      optimizer.setScale(schedule.afterEpoch(valid.MAE!));
+      options.onEpoch?.({
+        event: 'epoch',
+        epoch,
+        maxEpochs: training.epochs,
+        losses,
+        ...(diagnostics ? { diagnostics } : {}),
+        learningRate: optimizer.currentRate(),
+        valid,
+        samplesPerSecond: trainSize / Math.max(seconds, 1e-9),
+      });
       if (!best || valid.MAE! < best.mae) {
-        best = { epoch, mae: valid.MAE!, valid, weights: snapshotWeights(variables) };
-      } else if (epoch - best.epoch >= patience) {
+        best = { epoch, mae: valid.MAE!, valid, weights: await snapshotWeights(model.trainableVariables()) };
+      } else if (epoch - best.epoch >= training.patience) {
         break;
       }
     }
     if (!best) throw new Error('no epoch ran: set epochs >= 1');
-    restoreWeights(variables, best.weights);
-    const test = scoreSplit(model, testView, targetScale, target.domain);
-    const expertUsage = meanExpertUsage(model, testView);
+    restoreWeights(model.trainableVariables(), best.weights);
+    let adaptation: TrainResult['adaptation'];
+    if (model.adaptToTarget) {
+      const sourceOnlyTest = await scoreSplit(model, testView, targetScale, target.domain);
+      const inputs = { test: unlabeledData(testView), train: unlabeledData(view(target, 'train')) };
+      const { split, report } = await model.adaptToTarget(inputs, { seed: spec.seed });
+      adaptation = { inputs: `${spec.target} ${split} split, ${inputs[split].size} samples, inputs only (no labels)`, report, sourceOnlyTest };
+    }
+    const test = await scoreSplit(model, testView, targetScale, target.domain);
+    const expertUsage = await meanExpertUsage(model, testView);
     if (options.checkpointDir) {
-      saveCheckpoint(options.checkpointDir, { spec, config, info, sourceLabelScale: sourceScale }, variables, best.weights);
+      saveCheckpoint(options.checkpointDir, { spec, config, info, sourceLabelScale: sourceScale }, model.trainableVariables(), best.weights);
     }
     return {
       event: 'result',
       spec,
+      key,
       config,
       test,
       valid: best.valid,
       bestEpoch: best.epoch,
-      epochsRun: Math.min(epoch, epochs),
+      epochsRun: Math.min(epoch, training.epochs),
       durationMs: Date.now() - started,
-      backend,
+      backend: tf.getBackend(),
+      ...(adaptation ? { adaptation } : {}),
       ...(expertUsage ? { expertUsage } : {}),
       ...(options.checkpointDir ? { checkpoint: options.checkpointDir } : {}),
     };

@@ -1,16 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import {
-  DEFAULT_SYNTHETIC_SEED,
-  SYNTHETIC_DOMAINS,
-  SYNTHETIC_PRESETS,
-  generateSyntheticDomain,
-  inspectDataset,
-  resolveDataset,
-  writeMmsa,
-  type SyntheticPreset,
-} from '@midg/features';
+import { DEFAULT_SYNTHETIC_SEED, SYNTHETIC_DOMAINS, SYNTHETIC_PRESETS, generateSyntheticDomain, inspectDataset, resolveDataset, writeMmsa, type SyntheticPreset } from '@midg/features';
 import { runCommand } from '../errors';
 
 interface InspectArgs {

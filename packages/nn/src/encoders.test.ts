@@ -2,8 +2,8 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
-import { maxAbsDiff } from '../testing';
-import { DataError } from '../dataset';
+import { maxAbsDiff } from './testing';
+import { DataError } from '@midg/features';
 import { MultimodalEncoder } from './multimodal';
 import { UnimodalEncoder, maskFromLengths, maskedMean } from './unimodal';
 

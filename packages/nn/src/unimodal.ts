@@ -10,7 +10,7 @@
  * on the wasm backend, and keeps the op count low (per-op overhead dominates at these sizes).
  */
 import * as tf from '@tensorflow/tfjs';
-import { DataError } from '../dataset';
+import { DataError } from '@midg/features';
 import {
   Dense,
   Dropout,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
-import { generateSyntheticDomain, tidyOutput } from '@midg/features';
+import { generateSyntheticDomain } from '@midg/features';
+import { tidyOutput } from '@midg/nn';
 import { dataInfoOf, disposeBatch, makeBatch, resolveRunConfig, type Batch, type ConfigRecord } from '../index';
 import { MidgModel } from './model';
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { MlpHead, MultimodalEncoder, deriveSeed, disposeVariables, partVariables, type Modality } from '@midg/features';
+import { type Modality } from '@midg/features';
+import { MlpHead, MultimodalEncoder, deriveSeed, disposeVariables, partVariables } from '@midg/nn';
 import { configNumber, type Batch, type ConfigRecord, type DataInfo, type LossBreakdown, type SentimentModel } from '@midg/trainer';
 
 /** Per-modality encoder → head → ŷ_m; ŷ = Σ_m softmax(w)_m · ŷ_m. */

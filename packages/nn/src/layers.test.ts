@@ -2,7 +2,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
-import { maxAbsDiff } from '../testing';
+import { maxAbsDiff } from './testing';
 import { Dense, Dropout, LayerNorm, Mlp, MlpHead, deriveSeed, matMul, stopGradient } from './layers';
 
 before(async () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { MODALITIES, type Modality } from '../dataset';
+import { MODALITIES, type Modality } from '@midg/features';
 import { deriveSeed, disposeVariables, partVariables, type ForwardOptions, type TrainablePart } from './layers';
 import { UNIMODAL_ENCODER_DEFAULTS, UnimodalEncoder } from './unimodal';
 

@@ -11,21 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { EntropyDecoupler, type DisEstimator, type KlPrior } from '@midg/decoupling';
 import { CrossModalAdapter, mseLoss } from '@midg/adapter';
-import {
-  Dense,
-  Mlp,
-  MlpHead,
-  MultimodalEncoder,
-  deriveSeed,
-  disposeVariables,
-  partVariables,
-  stopGradient,
-  tidyOutput,
-  type ForwardOptions,
-  type Modality,
-  type ModalityTensors,
-  type TrainablePart,
-} from '@midg/features';
+import { type Modality } from '@midg/features';
+import { Dense, Mlp, MlpHead, MultimodalEncoder, deriveSeed, disposeVariables, partVariables, stopGradient, tidyOutput, type ForwardOptions, type ModalityTensors, type TrainablePart } from '@midg/nn';
 import { MixtureOfInvariantExperts, expertUsage } from '@midg/moie';
 import { configChoice, configNumber } from '../config';
 import type { ConfigRecord } from '../contract';

@@ -1,4 +1,4 @@
-/** Small tensor helpers shared by the model packages' tests (import from `@midg/features/testing`). */
+/** Small tensor helpers shared by the model packages' tests (import from `@midg/nn/testing`). */
 import * as tf from '@tensorflow/tfjs';
 
 /** The first value of a tensor. */

@@ -3,7 +3,7 @@
  * matMul's transpose flags (what TF.js's own MatMul gradient does) or with an explicit tf.transpose, and one
  * dense layer's forward + backward with TF.js's gradient vs ours. Prints microseconds per op (median of rounds).
  *
- *   cd packages/features && node --import tsx src/encoders/matmul.bench.ts
+ *   cd packages/nn && node --import tsx src/matmul.bench.ts
  */
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';

@@ -1,0 +1,54 @@
+import { aggregateSeeds } from '@midg/metrics';
+import type { RunRecord } from '../db';
+import { isDone } from './grouping';
+import { displayedValue, headlineValues, higherIsBetter, type HeadlineColumn } from './headline';
+import type { CellValue, ColumnGroup, TableCell, TableRow } from './model';
+
+// A cell is the mean ± std of a metric over a setting's finished seeds; the best displayed value of a column is bold.
+
+/** The metric columns of Tables 2 and 3. */
+export const TABLE23_COLUMNS = ['ACC', 'Corr', 'F1', 'MAE'] as const;
+
+export function cellOf(runs: RunRecord[], columns: readonly HeadlineColumn[]): TableCell {
+  const done = runs.filter(isDone);
+  return {
+    values: columns.map((column) => {
+      const values = done.map((run) => headlineValues(run.target, run.test)[column]).filter((value): value is number => value !== undefined);
+      return values.length === 0 ? { column, best: false } : { column, stat: aggregateSeeds(values), best: false };
+    }),
+  };
+}
+
+export function emptyCell(columns: readonly HeadlineColumn[]): TableCell {
+  return { values: columns.map((column) => ({ column, best: false })) };
+}
+
+/** One cell per value (a column per metric), the mark kept on the first. */
+export function splitCell(cell: TableCell): TableCell[] {
+  return cell.values.map((value, index) => ({ values: [value], ...(index === 0 && cell.mark ? { mark: cell.mark } : {}) }));
+}
+
+/** Bolds the best displayed mean among the given values of one column (ties all bold); needs two contenders. */
+export function markBest(values: CellValue[]): void {
+  const contenders = values.filter((value) => value.stat !== undefined && Number.isFinite(value.stat.mean));
+  if (contenders.length < 2) return;
+  const column = contenders[0]!.column;
+  const shown = contenders.map((value) => displayedValue(column, value.stat!.mean));
+  const best = higherIsBetter(column) ? Math.max(...shown) : Math.min(...shown);
+  contenders.forEach((value, index) => {
+    value.best = shown[index] === best;
+  });
+}
+
+/** Marks best per column of a block (each column position across its rows). */
+export function markBestPerColumn(rows: TableRow[]): void {
+  const width = rows[0]?.cells.length ?? 0;
+  for (let cell = 0; cell < width; cell++) {
+    const valueCount = rows[0]!.cells[cell]!.values.length;
+    for (let value = 0; value < valueCount; value++) markBest(rows.map((row) => row.cells[cell]!.values[value]!));
+  }
+}
+
+export function columnsGroup(label: string, columns: readonly HeadlineColumn[]): ColumnGroup {
+  return { label, columns: columns.map((column) => ({ label: column, header: label ? `${label} ${column}` : column })) };
+}
