@@ -1,4 +1,9 @@
-// Every model the CLI knows. MIDG registers from @midg/trainer; each baseline package registers itself on import,
-// so adding a baseline is: create packages/<name>, call registerModel in its index.ts, import it here.
-import '@midg/trainer';
-import '@midg/late-fusion';
+// Every model the CLI knows, in one explicit list. Adding a baseline: a package under packages/baselines/<name>
+// exporting its definition (defineModel), one line here, and a dependency in apps/orchestrator/package.json.
+import { registerModels, type ModelDefinition } from '@midg/trainer';
+import { midgDefinition } from '@midg/midg';
+import { lateFusionDefinition } from '@midg/late-fusion';
+
+export const MODELS: readonly ModelDefinition[] = [midgDefinition, lateFusionDefinition];
+
+registerModels(MODELS);

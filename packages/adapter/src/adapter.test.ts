@@ -6,7 +6,6 @@ import { maxAbsDiff, scalar } from '@midg/nn/testing';
 import type { Modality } from '@midg/features';
 import type { ModalityTensors } from '@midg/nn';
 import { CrossModalAdapter, mseLoss, type CrossModalAdapterConfig } from './adapter';
-import { multiHeadAttention } from './attention';
 
 before(async () => {
   await useBackend('wasm');
@@ -20,36 +19,6 @@ function representations(modalities: Modality[], batch: number, dim: number, see
     modalities.map((m, i) => [m, tf.randomNormal([batch, dim], 0, 1, 'float32', seed + i) as tf.Tensor2D]),
   );
 }
-
-describe('multiHeadAttention', () => {
-  it('matches a per-head loop of softmax(q·k / √d_k) weighted sums', () => {
-    const [batch, tokens, dim, heads] = [2, 3, 4, 2];
-    const q = tf.randomNormal([batch, 1, dim], 0, 1, 'float32', 1) as tf.Tensor3D;
-    const k = tf.randomNormal([batch, tokens, dim], 0, 1, 'float32', 2) as tf.Tensor3D;
-    const v = tf.randomNormal([batch, tokens, dim], 0, 1, 'float32', 3) as tf.Tensor3D;
-    const { output, weights } = multiHeadAttention(q, k, v, heads);
-    const [qa, ka, va] = [q.arraySync(), k.arraySync(), v.arraySync()];
-    const dk = dim / heads;
-    const expected = qa.map((_, b) => {
-      const row = new Array<number>(dim).fill(0);
-      for (let h = 0; h < heads; h++) {
-        const cols = Array.from({ length: dk }, (_, j) => h * dk + j);
-        const logits = ka[b]!.map((key) => cols.reduce((s, c) => s + qa[b]![0]![c]! * key[c]!, 0) / Math.sqrt(dk));
-        const exp = logits.map((l) => Math.exp(l - Math.max(...logits)));
-        const probs = exp.map((e) => e / exp.reduce((s, x) => s + x, 0));
-        for (const c of cols) row[c] = probs.reduce((s, p, t) => s + p * va[b]![t]![c]!, 0);
-      }
-      return [row];
-    });
-    assert.ok(maxAbsDiff(output, tf.tensor3d(expected)) < 1e-5);
-    assert.deepEqual(weights.shape, [batch, heads, 1, tokens]);
-  });
-
-  it('rejects a width not divisible by the heads', () => {
-    const x = tf.zeros([1, 1, 6]) as tf.Tensor3D;
-    assert.throws(() => multiHeadAttention(x, x, x, 4), /attention width 6 is not divisible by 4 heads/);
-  });
-});
 
 describe('CrossModalAdapter', () => {
   const base = (modalities: Modality[], extra: Partial<CrossModalAdapterConfig> = {}): CrossModalAdapterConfig => ({

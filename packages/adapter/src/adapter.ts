@@ -16,8 +16,21 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MODALITIES, type Modality } from '@midg/features';
-import { Dense, Dropout, Mlp, MlpHead, assertShape, deriveSeed, disposeVariables, partVariables, tidyOutput, type ForwardOptions, type ModalityTensors, type TrainablePart } from '@midg/nn';
-import { multiHeadAttention } from './attention';
+import {
+  Dense,
+  Dropout,
+  Mlp,
+  MlpHead,
+  assertShape,
+  deriveSeed,
+  disposeVariables,
+  multiHeadAttention,
+  partVariables,
+  tidyOutput,
+  type ForwardOptions,
+  type ModalityTensors,
+  type TrainablePart,
+} from '@midg/nn';
 
 export interface CrossModalAdapterConfig {
   /** Present modalities (any non-empty subset of t, a, v). */

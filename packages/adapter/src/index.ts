@@ -5,4 +5,3 @@ export {
   type AdapterOutput,
   type CrossModalAdapterConfig,
 } from './adapter';
-export { multiHeadAttention, type AttentionResult } from './attention';

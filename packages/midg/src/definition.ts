@@ -1,10 +1,12 @@
-import { loadConfigFile } from '../config';
-import type { ModelDefinition } from '../model';
-import { createMidg } from './model';
+import { defineModel } from '@midg/trainer';
+import { MidgModel } from './model';
+import { MIDG_SCHEMA, checkMidgConfig } from './schema';
 
-export const midgDefinition: ModelDefinition = {
+export const midgDefinition = defineModel({
   name: 'midg',
   description: 'MIDG: entropy decoupling + Mixture of Invariant Experts + Cross-Modal Adapter (the paper)',
-  config: loadConfigFile(new URL('../../configs/midg.yaml', import.meta.url)),
-  create: createMidg,
-};
+  schema: MIDG_SCHEMA,
+  configFile: new URL('../configs/midg.yaml', import.meta.url),
+  check: checkMidgConfig,
+  create: (config, info, seed) => new MidgModel(config, info, seed),
+});

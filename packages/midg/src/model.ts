@@ -9,65 +9,13 @@
  * The reasons behind each choice are in docs/method.md.
  */
 import * as tf from '@tensorflow/tfjs';
-import { EntropyDecoupler, type DisEstimator, type KlPrior } from '@midg/decoupling';
+import { EntropyDecoupler } from '@midg/decoupling';
 import { CrossModalAdapter, mseLoss } from '@midg/adapter';
 import { type Modality } from '@midg/features';
 import { Dense, Mlp, MlpHead, MultimodalEncoder, deriveSeed, disposeVariables, partVariables, stopGradient, tidyOutput, type ForwardOptions, type ModalityTensors, type TrainablePart } from '@midg/nn';
 import { MixtureOfInvariantExperts, expertUsage } from '@midg/moie';
-import { configChoice, configNumber } from '../config';
-import type { ConfigRecord } from '../contract';
-import type { Batch, DataInfo, LossBreakdown, SentimentModel } from '../model';
-
-export const MIDG_ABLATIONS = ['none', 'no-moie', 'no-adapter', 'no-moie-no-adapter'] as const;
-export type MidgAblation = (typeof MIDG_ABLATIONS)[number];
-export const MIDG_ESTIMATORS = ['kl', 'club'] as const satisfies readonly DisEstimator[];
-export const MIDG_KL_PRIORS = ['other-branch', 'standard-normal'] as const satisfies readonly KlPrior[];
-export const MIDG_DOMAIN_LABELS = ['stream', 'source'] as const;
-export type MidgDomainLabels = (typeof MIDG_DOMAIN_LABELS)[number];
-
-/** Every key MIDG reads from the resolved run config (configs/midg.yaml documents them). */
-export interface MidgConfig {
-  hiddenDim: number;
-  heads: number;
-  experts: number;
-  routerHidden: number;
-  expertHidden: number;
-  dropout: number;
-  alpha: number;
-  beta: number;
-  gamma: number;
-  delta: number;
-  grlLambda: number;
-  mixWeight: number;
-  estimator: DisEstimator;
-  klPrior: KlPrior;
-  clubLearningRate: number;
-  domainLabels: MidgDomainLabels;
-  ablation: MidgAblation;
-}
-
-/** Validates and types the MIDG keys of a resolved config; any bad value is one clear error naming the key. */
-export function readMidgConfig(config: ConfigRecord): MidgConfig {
-  return {
-    hiddenDim: configNumber(config, 'hiddenDim', { min: 1, integer: true }),
-    heads: configNumber(config, 'heads', { min: 1, integer: true }),
-    experts: configNumber(config, 'experts', { min: 1, integer: true }),
-    routerHidden: configNumber(config, 'routerHidden', { min: 1, integer: true }),
-    expertHidden: configNumber(config, 'expertHidden', { min: 1, integer: true }),
-    dropout: configNumber(config, 'dropout', { min: 0, max: 0.95 }),
-    alpha: configNumber(config, 'alpha', { min: 0 }),
-    beta: configNumber(config, 'beta', { min: 0 }),
-    gamma: configNumber(config, 'gamma', { min: 0 }),
-    delta: configNumber(config, 'delta', { min: 0 }),
-    grlLambda: configNumber(config, 'grlLambda', { min: 0 }),
-    mixWeight: configNumber(config, 'mixWeight', { min: 0, max: 1 }),
-    estimator: configChoice(config, 'estimator', MIDG_ESTIMATORS),
-    klPrior: configChoice(config, 'klPrior', MIDG_KL_PRIORS),
-    clubLearningRate: configNumber(config, 'clubLearningRate', { min: 0 }),
-    domainLabels: configChoice(config, 'domainLabels', MIDG_DOMAIN_LABELS),
-    ablation: configChoice(config, 'ablation', MIDG_ABLATIONS),
-  };
-}
+import type { Batch, DataInfo, LossBreakdown, SentimentModel, StepContext, UnlabeledBatch } from '@midg/trainer';
+import type { MidgConfig } from './schema';
 
 interface InDomainOutput {
   representation: tf.Tensor2D;
@@ -158,8 +106,7 @@ export class MidgModel implements SentimentModel {
   /** Detached A_im / A_om samples of the last training batch, for fitting the CLUB nets afterwards. */
   private lastSamples?: { inDomain: ModalityTensors<tf.Tensor2D>; outDomain: ModalityTensors<tf.Tensor2D> };
 
-  constructor(rawConfig: ConfigRecord, info: DataInfo, seed: number) {
-    const config = readMidgConfig(rawConfig);
+  constructor(config: MidgConfig, info: DataInfo, seed: number) {
     if (config.domainLabels === 'source' && info.sourceCount !== 2) {
       throw new Error(
         `domainLabels=source needs exactly two source datasets (eq. 4 is a binary cross-entropy), e.g. --source synth:mosi+synth:sims; this run has ${info.sourceCount}`,
@@ -207,7 +154,12 @@ export class MidgModel implements SentimentModel {
     return partVariables([this.encoder, this.decoupler, this.inDomain, this.outDomain]);
   }
 
-  losses(batch: Batch, _step: number): LossBreakdown {
+  lossWeights(): Record<string, number> {
+    const { alpha, beta, gamma, delta } = this.config;
+    return this.inDomain instanceof MixtureOfInvariantExperts ? { in: alpha, out: beta, dis: gamma, inMse: delta } : { out: beta, dis: gamma, inMse: delta };
+  }
+
+  losses(batch: Batch, _context: StepContext): LossBreakdown {
     const training = { training: true };
     const { alpha, beta, gamma, delta, mixWeight } = this.config;
     const streams = this.streams(batch, training);
@@ -233,25 +185,25 @@ export class MidgModel implements SentimentModel {
     return { total, parts };
   }
 
-  predict(batch: Batch): tf.Tensor1D {
+  predict(batch: UnlabeledBatch): tf.Tensor1D {
     return tf.tidy(() => this.predictOutOfDomain(this.streams(batch, { training: false }).outDomain, { training: false }));
   }
 
   /** Fits the CLUB variational nets q(A_om | A_im) on the last training batch's samples (their own optimizer). */
-  auxiliaryStep(): void {
+  afterStep(): void {
     if (!this.clubOptimizer || !this.lastSamples) return;
     const { inDomain, outDomain } = this.lastSamples;
     const cost = this.clubOptimizer.minimize(() => this.decoupler.clubLearningLoss(inDomain, outDomain), false, this.decoupler.clubVariables());
     cost?.dispose();
   }
 
-  expertUsage(batch: Batch): number[] {
+  async expertUsage(batch: UnlabeledBatch): Promise<number[]> {
     if (!(this.inDomain instanceof MixtureOfInvariantExperts)) return [];
     const gates = tf.tidy(() => {
       const streams = this.streams(batch, { training: false });
       return (this.inDomain as MixtureOfInvariantExperts).router.forward(this.fuse(streams.inDomain), { training: false });
     });
-    const usage = expertUsage(gates);
+    const usage = await expertUsage(gates);
     gates.dispose();
     return usage;
   }
@@ -262,7 +214,7 @@ export class MidgModel implements SentimentModel {
     this.clubOptimizer?.dispose();
   }
 
-  private streams(batch: Batch, options: ForwardOptions): Streams {
+  private streams(batch: UnlabeledBatch, options: ForwardOptions): Streams {
     const encoded = this.encoder.forward(batch.features, batch.masks, options);
     const decoupled = this.decoupler.forward(encoded, options);
     return { inDomain: decoupled.inDomain, outDomain: decoupled.outDomain, decouplingLoss: decoupled.loss };
@@ -318,6 +270,3 @@ export class MidgModel implements SentimentModel {
   }
 }
 
-export function createMidg(config: ConfigRecord, info: DataInfo, seed: number): SentimentModel {
-  return new MidgModel(config, info, seed);
-}

@@ -58,7 +58,7 @@ describe('MixtureOfInvariantExperts', () => {
     const expected = g.map((row, b) => outputs[0]![b]!.map((_, j) => row.reduce((s, gk, k) => s + gk * outputs[k]![b]![j]!, 0)));
     assert.ok(maxAbsDiff(representation, tf.tensor2d(expected)) < 1e-5);
     assert.ok(maxAbsDiff(prediction, moie.head.forward(representation, EVAL)) < 1e-6);
-    const usage = expertUsage(gates);
+    const usage = await expertUsage(gates);
     assert.equal(usage.length, 3);
     assert.ok(Math.abs(usage.reduce((s, u) => s + u, 0) - 1) < 1e-5);
   });

@@ -118,9 +118,9 @@ export class MixtureOfInvariantExperts implements TrainablePart {
 }
 
 /** Mean router weight per expert over a batch of gates [B, K] (for logging). */
-export function expertUsage(gates: tf.Tensor2D): number[] {
+export async function expertUsage(gates: tf.Tensor2D): Promise<number[]> {
   const mean = tf.mean(gates, 0);
-  const usage = Array.from(mean.dataSync());
+  const usage = Array.from(await mean.data());
   mean.dispose();
   return usage;
 }

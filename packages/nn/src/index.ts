@@ -19,5 +19,14 @@ export {
   type MlpHeadConfig,
   type TrainablePart,
 } from './layers';
+export {
+  MultiHeadAttention,
+  multiHeadAttention,
+  type AttentionDropout,
+  type AttentionForwardOptions,
+  type AttentionOptions,
+  type AttentionResult,
+  type MultiHeadAttentionConfig,
+} from './attention';
 export { MultimodalEncoder, type ModalityTensors, type MultimodalEncoderConfig } from './multimodal';
 export { UNIMODAL_ENCODER_DEFAULTS, UnimodalEncoder, maskFromLengths, type UnimodalEncoderConfig } from './unimodal';

@@ -63,7 +63,7 @@ export function domainOfDatasetName(name: string): string {
  */
 export function mergeConfig(model: string, schema: ConfigSchema, file: ModelConfigFile, sourceDomain: string, overrides: ConfigRecord): ConfigRecord {
   const full = { ...TRAINING_SCHEMA, ...schema };
-  const merged: ConfigRecord = { ...TRAINING_DEFAULTS, ...file.defaults, ...(file.datasets[sourceDomain] ?? {}) };
+  const merged: ConfigRecord = { ...TRAINING_CONFIG_DEFAULTS, ...file.defaults, ...(file.datasets[sourceDomain] ?? {}) };
   for (const [key, value] of Object.entries(overrides)) {
     try {
       merged[key] = checkedValue(full, key, value);
@@ -91,4 +91,5 @@ export function runKeyOf(spec: RunSpec, resolvedConfig: ConfigRecord): string {
 }
 
 export const TRAINING_CONFIG: ModelConfigFile = loadConfigFile(new URL('../configs/training.yaml', import.meta.url), TRAINING_SCHEMA);
-const TRAINING_DEFAULTS: ConfigRecord = TRAINING_CONFIG.defaults;
+/** The trainer's defaults (configs/training.yaml). */
+export const TRAINING_CONFIG_DEFAULTS: ConfigRecord = TRAINING_CONFIG.defaults;

@@ -1,5 +1,5 @@
 export * from './contract';
-export { canonicalJson, domainOfDatasetName, loadConfigFile, mergeConfig, runKeyOf, type ModelConfigFile } from './config';
+export { TRAINING_CONFIG_DEFAULTS, canonicalJson, domainOfDatasetName, loadConfigFile, mergeConfig, runKeyOf, type ModelConfigFile } from './config';
 export {
   booleanKey,
   checkedValue,
@@ -12,7 +12,10 @@ export {
   variantKeys,
   type ConfigOf,
   type ConfigSchema,
+  type BooleanRule,
   type KeyRule,
+  type NumberRule,
+  type StringRule,
 } from './schema';
 export { LR_SCHEDULES, TRAINING_SCHEMA, type LrSchedule as LrScheduleName, type TrainingConfig } from './training-config';
 export {

@@ -124,6 +124,8 @@ export interface ModelDefinition {
   config: ModelConfigFile;
   /** True for test-time adaptation methods, which see unlabeled target inputs (tables group them apart). */
   usesTargetInputs?: boolean;
+  /** Rules across keys (e.g. width divisible by heads); throws one line naming the keys. Run by resolveRun. */
+  validate(config: ConfigRecord): void;
   /** Builds the model from a resolved config (checked against the schema by resolveRunConfig). */
   create(config: ConfigRecord, info: DataInfo, seed: number): SentimentModel;
 }
@@ -141,15 +143,24 @@ export function defineModel<S extends ConfigSchema>(options: {
   schema: S;
   configFile: string | URL;
   usesTargetInputs?: boolean;
+  /** Rules across keys: return a complaint naming the keys, or undefined. */
+  check?(config: ModelConfig<S>): string | undefined;
   create(config: ModelConfig<S>, info: DataInfo, seed: number): SentimentModel;
 }): ModelDefinition {
   const full = { ...TRAINING_SCHEMA, ...options.schema };
+  const typed = (config: ConfigRecord): ModelConfig<S> => {
+    const parsed = parseConfig(full, config, `model ${options.name}`) as ModelConfig<S>;
+    const complaint = options.check?.(parsed);
+    if (complaint) throw new Error(`config for model ${options.name}: ${complaint}`);
+    return parsed;
+  };
   return {
     name: options.name,
     description: options.description,
     schema: options.schema,
     config: loadConfigFile(options.configFile, options.schema),
     ...(options.usesTargetInputs ? { usesTargetInputs: true } : {}),
-    create: (config, info, seed) => options.create(parseConfig(full, config, `model ${options.name}`) as ModelConfig<S>, info, seed),
+    validate: (config) => void typed(config),
+    create: (config, info, seed) => options.create(typed(config), info, seed),
   };
 }

@@ -42,6 +42,7 @@ export function resolveRun(spec: RunSpec): ResolvedRun {
   const definition = getModel(spec.model);
   const config = mergeConfig(spec.model, definition.schema, definition.config, domainOfDatasetName(spec.source), spec.overrides);
   const training = parseConfig(TRAINING_SCHEMA, pick(config, Object.keys(TRAINING_SCHEMA)), `model ${spec.model}`);
+  definition.validate(config);
   return { spec, definition, config, training, key: runKeyOf(spec, config) };
 }
 

@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { useBackend } from '@midg/backend';
 import { REFERENCE_SHAPES, benchmarkTrainingStep, getModel } from '@midg/trainer';
 import { runCommand } from '../errors';
+import { backendOption } from '../options';
 import { parseSetPairs } from './train';
 
 interface BenchArgs {
@@ -22,14 +23,14 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
   describe: 'measure training-step throughput (samples/s) at the reference configuration',
   builder: (y: Argv) =>
     y
-      .option('model', { type: 'string', default: 'midg' })
-      .option('batch', { type: 'number', default: 32 })
+      .option('model', { type: 'string', default: 'midg', describe: 'model to time (see `midg models`)' })
+      .option('batch', { type: 'number', default: 32, describe: 'samples per training step' })
       .option('steps', { type: 'number', default: 20, describe: 'timed steps' })
-      .option('warmup', { type: 'number', default: 3 })
+      .option('warmup', { type: 'number', default: 3, describe: 'untimed steps first (kernel set-up, optimizer slots)' })
       .option('threads', { type: 'number', default: 1, describe: 'wasm threads' })
-      .option('set', { type: 'string', array: true, default: [], describe: 'config override key=value' })
-      .option('backend', { type: 'string' })
-      .option('json', { type: 'boolean', default: false })
+      .option('set', { type: 'string', array: true, default: [], describe: 'config override key=value (repeatable)' })
+      .option('backend', backendOption())
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
       .example('$0 bench --model midg', 'batch 32; text 50×768, audio 50×74, vision 50×35; d=64, 4 heads, K=4') as unknown as Argv<BenchArgs>,
   handler: (args) =>
     runCommand(async () => {
@@ -38,7 +39,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       const known = getModel(args.model).config.defaults;
       const reference = Object.entries(REFERENCE_MODEL).filter(([key]) => key in known);
       const overrides = { ...Object.fromEntries(reference), ...parseSetPairs(args.set) };
-      const result = benchmarkTrainingStep({
+      const result = await benchmarkTrainingStep({
         model: args.model,
         overrides,
         batchSize: args.batch,

@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { useBackend } from '@midg/backend';
 import { evaluateCheckpoint } from '@midg/trainer';
 import { runCommand } from '../errors';
+import { backendOption } from '../options';
 import { formatMetrics } from './train';
 
 interface EvalArgs {
@@ -20,15 +21,15 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     y
       .positional('checkpoint', { type: 'string', demandOption: true, describe: 'directory written by train --checkpoint-dir' })
       .option('target', { type: 'string', describe: 'dataset to evaluate on (default: the run target)' })
-      .option('split', { type: 'string', choices: ['train', 'valid', 'test'] as const, default: 'test' as const })
+      .option('split', { type: 'string', choices: ['train', 'valid', 'test'] as const, default: 'test' as const, describe: 'which split of the dataset to score' })
       .option('datasets', { type: 'string', describe: 'datasets config file for aliases' })
-      .option('backend', { type: 'string' })
-      .option('json', { type: 'boolean', default: false })
+      .option('backend', backendOption())
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
       .example('$0 eval results/checkpoints/<run-key> --target synth:sims:tiny', 'score a trained run on another domain') as unknown as Argv<EvalArgs>,
   handler: (args) =>
     runCommand(async () => {
       await useBackend(args.backend);
-      const evaluation = evaluateCheckpoint(args.checkpoint, {
+      const evaluation = await evaluateCheckpoint(args.checkpoint, {
         split: args.split,
         ...(args.target ? { target: args.target } : {}),
         ...(args.datasets ? { resolve: { datasetsConfig: args.datasets } } : {}),

@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { useBackend } from '@midg/backend';
-import { trainRun, type ConfigRecord, type EpochEvent, type RunSpec } from '@midg/trainer';
+import { requestedBackend, useBackend } from '@midg/backend';
+import { trainRun, type ConfigRecord, type EpochEvent, type RunSpec, type TrainResult } from '@midg/trainer';
 import { runCommand } from '../errors';
+import { backendOption } from '../options';
 import { createProgress } from '../progress';
 
 interface TrainArgs {
@@ -17,6 +19,7 @@ interface TrainArgs {
   'checkpoint-dir'?: string;
   datasets?: string;
   backend?: string;
+  'run-dir'?: string;
 }
 
 /** `--set key=value` pairs; values stay strings and are typed against the config defaults. */
@@ -30,13 +33,37 @@ export function parseSetPairs(pairs: string[]): ConfigRecord {
   return record;
 }
 
-function readRunSpec(file: string): RunSpec {
-  const spec = JSON.parse(readFileSync(file, 'utf8')) as Partial<RunSpec>;
-  for (const key of ['model', 'source', 'target'] as const) {
+/** A run spec file as the sweep writes it: the RunSpec plus the key it planned (the run is refused if it differs). */
+export interface RunSpecFile extends RunSpec {
+  key?: string;
+}
+
+function readRunSpec(file: string): RunSpecFile {
+  let spec: Partial<RunSpecFile>;
+  try {
+    spec = JSON.parse(readFileSync(file, 'utf8')) as Partial<RunSpecFile>;
+  } catch (error) {
+    throw new Error(`run spec ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  for (const key of ['model', 'source', 'target', 'backend'] as const) {
     if (typeof spec[key] !== 'string') throw new Error(`run spec ${file}: "${key}" must be a string`);
   }
   if (typeof spec.seed !== 'number') throw new Error(`run spec ${file}: "seed" must be a number`);
-  return { model: spec.model!, source: spec.source!, target: spec.target!, seed: spec.seed, overrides: spec.overrides ?? {} };
+  if (spec.key !== undefined && typeof spec.key !== 'string') throw new Error(`run spec ${file}: "key" must be a string`);
+  return { model: spec.model!, source: spec.source!, target: spec.target!, seed: spec.seed, backend: spec.backend!, overrides: spec.overrides ?? {}, ...(spec.key ? { key: spec.key } : {}) };
+}
+
+/** `--run-dir`: epoch events appended to events.jsonl as they come, the result written to result.json atomically. */
+function runDirWriter(dir: string): { epoch(event: EpochEvent): void; result(result: TrainResult): void } {
+  mkdirSync(dir, { recursive: true });
+  return {
+    epoch: (event) => appendFileSync(join(dir, 'events.jsonl'), `${JSON.stringify(event)}\n`),
+    result: (result) => {
+      const staging = join(dir, `result.json.tmp-${process.pid}`);
+      writeFileSync(staging, `${JSON.stringify(result)}\n`);
+      renameSync(staging, join(dir, 'result.json'));
+    },
+  };
 }
 
 export function formatMetrics(metrics: Record<string, number>): string {
@@ -53,38 +80,44 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('model', { type: 'string', default: 'midg', describe: 'model name (see `midg models`)' })
       .option('source', { type: 'string', describe: 'training dataset (synth:mosi:tiny, mmsa:<path>, or an alias); a+b pools several sources' })
       .option('target', { type: 'string', describe: 'evaluation dataset (defaults to the source)' })
-      .option('seed', { type: 'number', default: 1111 })
+      .option('seed', { type: 'number', default: 1111, describe: 'seed of the weights, dropout and data order' })
       .option('set', { type: 'string', array: true, default: [], describe: 'config override key=value (repeatable)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON result object' })
       .option('events', { type: 'boolean', default: false, describe: 'with --json: one JSON line per epoch first' })
-      .option('run-spec', { type: 'string', describe: 'read model/source/target/seed/overrides from a JSON RunSpec file' })
+      .option('run-spec', { type: 'string', describe: 'read model/source/target/seed/backend/overrides (and the planned key) from a JSON file' })
       .option('checkpoint-dir', { type: 'string', describe: 'write the selected checkpoint here (atomically)' })
       .option('datasets', { type: 'string', describe: 'datasets config file for aliases (default: ./datasets.yaml)' })
-      .option('backend', { type: 'string', describe: 'tensor backend: wasm (default), cpu, tensorflow; or MIDG_BACKEND' })
+      .option('backend', backendOption())
+      .option('run-dir', { type: 'string', describe: 'also write events.jsonl (per epoch) and result.json (atomically) into this directory' })
       .example('$0 train --source synth:mosi:tiny --target synth:mosei:tiny --seed 1', 'cross-domain on the synthetic benchmark')
       .example('$0 train --source mmsa:../shared/data/mosi-bclstm/mosi_bclstm.pkl --json', 'in-domain on real MOSI features')
       .example('$0 train --source synth:mosi --set ablation=no-moie --set modalities=ta', 'an ablation')
       .example('$0 train --source synth:mosi:tiny+synth:sims:tiny --target synth:mosei:tiny --set domainLabels=source', 'two sources, source-id domain labels') as unknown as Argv<TrainArgs>,
   handler: (args) =>
     runCommand(async () => {
-      const spec: RunSpec = args['run-spec']
+      const { key, ...spec }: RunSpecFile = args['run-spec']
         ? readRunSpec(args['run-spec'])
         : (() => {
             if (!args.source) throw new Error('train needs --source (or --run-spec)');
-            return { model: args.model, source: args.source, target: args.target ?? args.source, seed: args.seed, overrides: parseSetPairs(args.set) };
+            const backend = requestedBackend(args.backend);
+            return { model: args.model, source: args.source, target: args.target ?? args.source, seed: args.seed, backend, overrides: parseSetPairs(args.set) };
           })();
-      const backend = await useBackend(args.backend);
+      await useBackend(spec.backend);
+      const runDir = args['run-dir'] ? runDirWriter(args['run-dir']) : undefined;
       const progress = args.json ? undefined : createProgress(`${spec.model} ${spec.source} → ${spec.target}`);
       const onEpoch = (event: EpochEvent): void => {
         if (args.json && args.events) process.stdout.write(`${JSON.stringify(event)}\n`);
+        runDir?.epoch(event);
         progress?.epoch(event);
       };
-      const result = await trainRun(spec, backend, {
+      const result = await trainRun(spec, {
         onEpoch,
+        ...(key ? { expectedKey: key } : {}),
         ...(args['checkpoint-dir'] ? { checkpointDir: args['checkpoint-dir'] } : {}),
         ...(args.datasets ? { resolve: { datasetsConfig: args.datasets } } : {}),
       });
       progress?.stop();
+      runDir?.result(result);
       if (args.json) {
         process.stdout.write(`${JSON.stringify(result)}\n`);
         return;
@@ -92,6 +125,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       process.stdout.write(
         `best epoch ${result.bestEpoch}/${result.epochsRun} (${(result.durationMs / 1000).toFixed(1)} s, ${result.backend})\n` +
           `source valid: ${formatMetrics(result.valid)}\n` +
+          (result.adaptation ? `target test before adaptation: ${formatMetrics(result.adaptation.sourceOnlyTest)}\n` + `adapted on: ${result.adaptation.inputs}\n` : '') +
           `target test:  ${formatMetrics(result.test)}\n` +
           (result.expertUsage ? `expert usage: ${result.expertUsage.map((u) => u.toFixed(3)).join(' ')}\n` : ''),
       );

@@ -1,4 +1,4 @@
-import { getModel, resolveRunConfig, runKey, type ConfigRecord, type ConfigValue, type RunSpec } from '@midg/trainer';
+import { TRAINING_SCHEMA, checkedValue, getModel, keyProblem, resolveRun, type ConfigRecord, type ConfigSchema, type ConfigValue, type ResolvedRun, type RunSpec } from '@midg/trainer';
 import type { StudySpec, SweepSpec } from './spec';
 
 /** A study block a run belongs to, with the values its grid gave the run (ablations and modalities are not grid). */
@@ -15,41 +15,41 @@ export interface PlannedRun {
   memberships: StudyMembership[];
 }
 
-const TYPE_NAMES: Record<string, string> = { number: 'numbers', string: 'strings', boolean: 'booleans' };
-
 function fail(where: string, path: string, message: string): never {
   throw new Error(`${where}: ${path}: ${message}`);
 }
 
-/** The key's default for this model and source; an unknown key fails with resolveRunConfig's message (listing the known keys). */
-function defaultOf(model: string, source: string, key: string, where: string, path: string): ConfigValue {
-  const base = { model, source, target: source, seed: 0 };
-  const like = resolveRunConfig({ ...base, overrides: {} })[key];
-  if (like !== undefined) return like;
-  try {
-    resolveRunConfig({ ...base, overrides: { [key]: 0 } });
-  } catch (error) {
-    fail(where, path, (error as Error).message);
-  }
-  fail(where, path, `unknown config key "${key}" for model ${model}`);
+/** The trainer's keys and the model's own: what a spec may set for this model. */
+function schemaOf(model: string): ConfigSchema {
+  return { ...TRAINING_SCHEMA, ...getModel(model).schema };
 }
 
-function checkOverrides(record: ConfigRecord, model: string, source: string, where: string, path: string): void {
-  for (const [key, value] of Object.entries(record)) {
-    const like = defaultOf(model, source, key, where, `${path}.${key}`);
-    if (typeof value !== typeof like) fail(where, `${path}.${key}`, `expected a ${typeof like} (model ${model})`);
-  }
+function checkValue(schema: ConfigSchema, key: string, value: unknown, model: string, where: string, path: string): ConfigValue {
+  const problem = keyProblem(schema, key, value);
+  if (problem) fail(where, path, `${problem} (model ${model})`);
+  return checkedValue(schema, key, value);
 }
 
-function checkGrid(grid: Record<string, unknown>, model: string, source: string, where: string, path: string): Record<string, ConfigValue[]> {
+function checkOverrides(record: ConfigRecord, model: string, where: string, path: string): void {
+  const schema = schemaOf(model);
+  for (const [key, value] of Object.entries(record)) checkValue(schema, key, value, model, where, `${path}.${key}`);
+}
+
+function checkGrid(grid: Record<string, unknown>, model: string, where: string, path: string): Record<string, ConfigValue[]> {
+  const schema = schemaOf(model);
   const checked: Record<string, ConfigValue[]> = {};
   for (const [key, values] of Object.entries(grid)) {
-    const like = defaultOf(model, source, key, where, `${path}.${key}`);
-    const ok = Array.isArray(values) && values.length > 0 && values.every((value) => typeof value === typeof like);
-    if (!ok) fail(where, `${path}.${key}`, `expected a non-empty list of ${TYPE_NAMES[typeof like]}`);
-    checked[key] = values as ConfigValue[];
+    if (!Array.isArray(values) || values.length === 0) fail(where, `${path}.${key}`, `expected a non-empty list of values for "${key}"`);
+    checked[key] = values.map((value, index) => checkValue(schema, key, value, model, where, `${path}.${key}[${index}]`));
   }
   return checked;
+}
+
+/** A study's `ablations:` / `modalities:` lists are values of one key each, checked like grid values. */
+function checkVariantList(values: string[] | undefined, key: string, model: string, where: string, path: string): string[] | undefined {
+  if (!values) return undefined;
+  const schema = schemaOf(model);
+  return values.map((value, index) => String(checkValue(schema, key, value, model, where, `${path}[${index}]`)));
 }
 
 /** Every combination of the grid's values, keys in spec order; one empty combination for no grid. */
@@ -81,15 +81,15 @@ function expandStudy(sweep: SweepSpec, study: StudySpec, index: number, where: s
   }
   const runs: { spec: RunSpec; grid: Record<string, ConfigValue> }[] = [];
   for (const model of models) {
+    checkOverrides(sweep.base, model, where, 'base');
+    checkOverrides(study.base ?? {}, model, where, `${path}.base`);
+    const grid = checkGrid(study.grid, model, where, `${path}.grid`);
+    const ablations = checkVariantList(study.ablations, 'ablation', model, where, `${path}.ablations`);
+    const modalitySets = checkVariantList(study.modalities, 'modalities', model, where, `${path}.modalities`);
     for (const { source, target } of study.pairs) {
-      checkOverrides(sweep.base, model, source, where, 'base');
-      checkOverrides(study.base ?? {}, model, source, where, `${path}.base`);
-      const grid = checkGrid(study.grid, model, source, where, `${path}.grid`);
-      if (study.ablations) defaultOf(model, source, 'ablation', where, `${path}.ablations`);
-      if (study.modalities) defaultOf(model, source, 'modalities', where, `${path}.modalities`);
       for (const combo of gridCombinations(grid)) {
-        for (const ablation of study.ablations ?? [undefined]) {
-          for (const modalities of study.modalities ?? [undefined]) {
+        for (const ablation of ablations ?? [undefined]) {
+          for (const modalities of modalitySets ?? [undefined]) {
             const overrides: ConfigRecord = {
               ...sweep.base,
               ...study.base,
@@ -97,7 +97,7 @@ function expandStudy(sweep: SweepSpec, study: StudySpec, index: number, where: s
               ...(ablation === undefined ? {} : { ablation }),
               ...(modalities === undefined ? {} : { modalities }),
             };
-            for (const seed of seeds) runs.push({ spec: { model, source, target, seed, overrides }, grid: combo });
+            for (const seed of seeds) runs.push({ spec: { model, source, target, seed, backend: sweep.backend, overrides }, grid: combo });
           }
         }
       }
@@ -115,13 +115,13 @@ export function expandSweep(sweep: SweepSpec, where: string): PlannedRun[] {
   const byKey = new Map<string, PlannedRun>();
   for (const [index, study] of sweep.studies.entries()) {
     for (const { spec, grid } of expandStudy(sweep, study, index, where)) {
-      let config: ConfigRecord;
+      let resolved: ResolvedRun;
       try {
-        config = resolveRunConfig(spec);
+        resolved = resolveRun(spec);
       } catch (error) {
         fail(where, `studies[${index}]`, `${spec.model} ${spec.source} -> ${spec.target}: ${(error as Error).message}`);
       }
-      const key = runKey(spec);
+      const { key, config } = resolved;
       const run = byKey.get(key) ?? { key, spec, config, memberships: [] };
       if (!run.memberships.some((membership) => membership.study === study.name)) run.memberships.push({ study: study.name, grid });
       byKey.set(key, run);

@@ -1,4 +1,4 @@
-export { ABLATIONS, loadSweepSpec, parseSweepSpec, splitPair, type DatasetPair, type StudySpec, type SweepSpec } from './spec';
+export { EXECUTORS, loadSweepSpec, parseSweepSpec, splitPair, type DatasetPair, type ExecutorName, type SlurmResources, type StudySpec, type SweepSpec } from './spec';
 export { expandSweep, gridCombinations, type PlannedRun, type StudyMembership } from './expand';
 export {
   runSweep,

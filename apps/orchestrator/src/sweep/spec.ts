@@ -1,14 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_BACKEND, listBackends } from '@midg/backend';
 import { parseDatasetName } from '@midg/features';
 import { sourceNames } from '@midg/trainer';
 import type { ConfigRecord } from '@midg/trainer';
 
 // A sweep spec file (YAML or JSON; the format is documented in docs/sweeps.md and atop experiments/default.yaml).
-// This file checks its shape; expand.ts checks every config key and value against the models' configs.
+// This file checks its shape; expand.ts checks every config key and value against the models' schemas.
 
-export const ABLATIONS = ['none', 'no-moie', 'no-adapter', 'no-moie-no-adapter'] as const;
+export const EXECUTORS = ['local', 'slurm'] as const;
+export type ExecutorName = (typeof EXECUTORS)[number];
+
+/** Slurm resources of every task of the sweep's job arrays (docs/cluster.md). */
+export interface SlurmResources {
+  partition?: string;
+  time?: string;
+  cpus?: number;
+  mem?: string;
+  gres?: string;
+  account?: string;
+  /** Further `#SBATCH` lines, verbatim (e.g. `--qos=short`). */
+  extra?: string[];
+}
 
 export interface DatasetPair {
   source: string;
@@ -23,7 +37,9 @@ export interface StudySpec {
   pairs: DatasetPair[];
   /** Swept keys → their values; the runs take the cartesian product. Values are checked against the key's type later. */
   grid: Record<string, unknown>;
+  /** Values of the model's `ablation` key (checked against its schema). */
   ablations?: string[];
+  /** Values of the `modalities` key. */
   modalities?: string[];
 }
 
@@ -33,6 +49,10 @@ export interface SweepSpec {
   models: string[];
   seeds?: number[];
   retries: number;
+  /** Tensor backend of every run (part of each run key). */
+  backend: string;
+  executor: ExecutorName;
+  slurm: SlurmResources;
   base: ConfigRecord;
   studies: StudySpec[];
 }
@@ -89,13 +109,8 @@ const study = z.strictObject(
     base: overrides.optional(),
     pairs: nonEmptyList(pair, 'dataset pairs'),
     grid: z.record(z.string(), z.unknown(), { error: 'expected a mapping of config key: [values]' }).default({}),
-    ablations: nonEmptyList(z.enum(ABLATIONS, { error: `expected one of ${ABLATIONS.join(', ')}` }), 'ablations').optional(),
-    modalities: nonEmptyList(
-      z.string({ error: 'expected modalities such as t, ta or tav' }).regex(/^(?!.*(.).*\1)[tav]+$/, {
-        error: 'expected a non-empty subset of t, a, v such as t, ta or tav',
-      }),
-      'modality sets',
-    ).optional(),
+    ablations: nonEmptyList(z.string({ error: 'expected an ablation name' }), 'ablations').optional(),
+    modalities: nonEmptyList(z.string({ error: 'expected modalities such as t, ta or tav' }), 'modality sets').optional(),
   },
   { error: 'expected a study mapping with name and pairs' },
 );
@@ -107,6 +122,25 @@ const sweep = z.strictObject(
     models: models.default(['midg']),
     seeds: seeds.optional(),
     retries: z.number({ error: 'expected a whole number ≥ 0' }).int({ error: 'expected a whole number ≥ 0' }).min(0, { error: 'expected a whole number ≥ 0' }).default(0),
+    backend: z
+      .string({ error: 'expected a backend name' })
+      .refine((value) => listBackends().some((b) => b.name === value), { error: () => `expected one of ${listBackends().map((b) => b.name).join(', ')}` })
+      .default(DEFAULT_BACKEND),
+    executor: z.enum(EXECUTORS, { error: `expected one of ${EXECUTORS.join(', ')}` }).default('local'),
+    slurm: z
+      .strictObject(
+        {
+          partition: z.string({ error: 'expected a partition name' }).optional(),
+          time: z.string({ error: 'expected a time limit such as 02:00:00' }).optional(),
+          cpus: z.number({ error: 'expected a whole number ≥ 1' }).int({ error: 'expected a whole number ≥ 1' }).min(1, { error: 'expected a whole number ≥ 1' }).optional(),
+          mem: z.string({ error: 'expected memory such as 8G' }).optional(),
+          gres: z.string({ error: 'expected a gres such as gpu:1' }).optional(),
+          account: z.string({ error: 'expected an account name' }).optional(),
+          extra: z.array(z.string({ error: 'expected sbatch options as text' }), { error: 'expected a list of sbatch options' }).optional(),
+        },
+        { error: 'expected a mapping of slurm resources' },
+      )
+      .default({}),
     base: overrides.default({}),
     studies: nonEmptyList(study, 'studies'),
   },

@@ -1,14 +1,17 @@
-import { loadConfigFile, registerModel, type ModelDefinition } from '@midg/trainer';
+import { defineModel, numberKey } from '@midg/trainer';
 import { LateFusionModel } from './model';
 
 export { LateFusionModel } from './model';
 
-export const lateFusionDefinition: ModelDefinition = {
+export const LATE_FUSION_SCHEMA = {
+  hiddenDim: numberKey({ min: 1, integer: true }),
+  dropout: numberKey({ min: 0, max: 0.95 }),
+} as const;
+
+export const lateFusionDefinition = defineModel({
   name: 'late-fusion',
   description: 'baseline: per-modality encoder + head, predictions fused by learned softmax weights (plain MSE, no DG parts)',
-  config: loadConfigFile(new URL('../configs/late-fusion.yaml', import.meta.url)),
+  schema: LATE_FUSION_SCHEMA,
+  configFile: new URL('../configs/late-fusion.yaml', import.meta.url),
   create: (config, info, seed) => new LateFusionModel(config, info, seed),
-};
-
-// Importing the package registers the model under its name (the orchestrator imports every baseline once).
-registerModel(lateFusionDefinition);
+});

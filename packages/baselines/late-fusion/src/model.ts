@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Modality } from '@midg/features';
 import { MlpHead, MultimodalEncoder, deriveSeed, disposeVariables, partVariables } from '@midg/nn';
-import { configNumber, type Batch, type ConfigRecord, type DataInfo, type LossBreakdown, type SentimentModel } from '@midg/trainer';
+import type { Batch, DataInfo, LossBreakdown, SentimentModel, UnlabeledBatch } from '@midg/trainer';
 
 /** Per-modality encoder → head → ŷ_m; ŷ = Σ_m softmax(w)_m · ŷ_m. */
 export class LateFusionModel implements SentimentModel {
@@ -11,9 +11,7 @@ export class LateFusionModel implements SentimentModel {
   private readonly heads: MlpHead[];
   private readonly fusionLogits: tf.Variable;
 
-  constructor(config: ConfigRecord, info: DataInfo, seed: number) {
-    const hiddenDim = configNumber(config, 'hiddenDim', { min: 1, integer: true });
-    const dropout = configNumber(config, 'dropout', { min: 0, max: 0.95 });
+  constructor({ hiddenDim, dropout }: { hiddenDim: number; dropout: number }, info: DataInfo, seed: number) {
     this.modalities = info.modalities;
     const dims: Partial<Record<Modality, number>> = {};
     for (const m of this.modalities) dims[m] = info.dims[m];
@@ -23,7 +21,7 @@ export class LateFusionModel implements SentimentModel {
   }
 
   /** The fused prediction [B]. */
-  private forward(batch: Batch, training: boolean): tf.Tensor1D {
+  private forward(batch: UnlabeledBatch, training: boolean): tf.Tensor1D {
     return tf.tidy(() => {
       const encoded = this.encoder.forward(batch.features, batch.masks, { training });
       const perModality = tf.stack(this.modalities.map((m, i) => this.heads[i]!.forward(encoded[m]!, { training })), 1);
@@ -35,18 +33,25 @@ export class LateFusionModel implements SentimentModel {
     return [...partVariables([this.encoder, ...this.heads]), this.fusionLogits];
   }
 
+  lossWeights(): Record<string, number> {
+    return { mse: 1 };
+  }
+
   losses(batch: Batch): LossBreakdown {
     const mse = tf.losses.meanSquaredError(batch.labels, this.forward(batch, true)) as tf.Scalar;
     return { total: mse, parts: { mse } };
   }
 
-  predict(batch: Batch): tf.Tensor1D {
+  predict(batch: UnlabeledBatch): tf.Tensor1D {
     return this.forward(batch, false);
   }
 
   /** The learned fusion weight of each modality, in t, a, v order. */
-  fusionWeights(): number[] {
-    return tf.tidy(() => Array.from(tf.softmax(this.fusionLogits).dataSync()));
+  async fusionWeights(): Promise<number[]> {
+    const weights = tf.softmax(this.fusionLogits);
+    const values = Array.from(await weights.data());
+    weights.dispose();
+    return values;
   }
 
   dispose(): void {

@@ -4,6 +4,7 @@
  * plain `pickle.load`. Array payloads go straight from their typed arrays to the file descriptor.
  */
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { Op } from './opcodes';
 import {
   HOST_IS_LITTLE_ENDIAN,
   TYPED_ARRAYS,
@@ -50,8 +51,17 @@ interface ByteSink {
 const FRAME_TARGET = 64 << 10;
 const BATCH = 1000;
 const MAX_WRITE = 1 << 30;
-const UNICODE_OPCODES = { short: 0x8c, long: 0x58, huge: 0x8d }; // SHORT_BINUNICODE, BINUNICODE, BINUNICODE8
-const BYTES_OPCODES = { short: 0x43, long: 0x42, huge: 0x8e }; // SHORT_BINBYTES, BINBYTES, BINBYTES8
+
+/** Opcodes of a length-prefixed payload, by the width of their length field: 1 byte (short), 4 (long) or 8 (huge). */
+interface SizedOpcodes {
+  short?: number;
+  long: number;
+  huge: number;
+}
+
+const UNICODE_OPCODES: SizedOpcodes = { short: Op.SHORT_BINUNICODE, long: Op.BINUNICODE, huge: Op.BINUNICODE8 };
+const BYTES_OPCODES: SizedOpcodes = { short: Op.SHORT_BINBYTES, long: Op.BINBYTES, huge: Op.BINBYTES8 };
+const TUPLE_OPCODES = [Op.TUPLE1, Op.TUPLE2, Op.TUPLE3];
 
 function bytesOf(data: NumericData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -115,7 +125,7 @@ class Encoder {
     if (this.length === 0 || (!force && this.length < FRAME_TARGET)) return;
     if (this.frames) {
       const header = new DataView(new ArrayBuffer(9));
-      header.setUint8(0, 0x95);
+      header.setUint8(0, Op.FRAME);
       header.setBigUint64(1, BigInt(this.length), true);
       this.sink.write(new Uint8Array(header.buffer));
     }
@@ -124,7 +134,7 @@ class Encoder {
   }
 
   /** An opcode with the shortest length field that fits: 1 byte (`short`), 4 bytes or 8 bytes (`huge`). */
-  private lengthHeader(opcodes: { short?: number; long: number; huge: number }, byteLength: number): void {
+  private lengthHeader(opcodes: SizedOpcodes, byteLength: number): void {
     if (opcodes.short !== undefined && byteLength < 256) {
       this.byte(opcodes.short);
       this.uint(byteLength, 1);
@@ -138,7 +148,7 @@ class Encoder {
   }
 
   /** A length-prefixed payload; payloads past the frame size bypass the frame and the pending buffer. */
-  private payload(opcodes: { short?: number; long: number; huge: number }, bytes: Uint8Array): void {
+  private payload(opcodes: SizedOpcodes, bytes: Uint8Array): void {
     this.lengthHeader(opcodes, bytes.length);
     if (bytes.length < FRAME_TARGET) return this.raw(bytes);
     this.commit(true);
@@ -146,12 +156,12 @@ class Encoder {
   }
 
   finish(): void {
-    this.byte(0x2e); // STOP
+    this.byte(Op.STOP);
     this.commit(true);
   }
 
   private memoize(key: string): void {
-    this.byte(0x94);
+    this.byte(Op.MEMOIZE);
     this.memo.set(key, this.nextMemo++);
   }
 
@@ -160,10 +170,10 @@ class Encoder {
     const index = this.memo.get(key);
     if (index === undefined) return false;
     if (index < 256) {
-      this.byte(0x68);
+      this.byte(Op.BINGET);
       this.uint(index, 1);
     } else {
-      this.byte(0x6a);
+      this.byte(Op.LONG_BINGET);
       this.uint(index, 4);
     }
     return true;
@@ -174,7 +184,7 @@ class Encoder {
     if (this.recall(key)) return;
     this.string(module);
     this.string(name);
-    this.byte(0x93); // STACK_GLOBAL
+    this.byte(Op.STACK_GLOBAL);
     this.memoize(key);
   }
 
@@ -183,7 +193,7 @@ class Encoder {
       // Short strings are encoded straight into the pending buffer (TextEncoder costs more per call than this).
       this.reserve(2 + 3 * text.length);
       const byteLength = this.pendingBuffer.write(text, this.length + 2, 'utf8');
-      this.pending[this.length] = 0x8c; // SHORT_BINUNICODE
+      this.pending[this.length] = Op.SHORT_BINUNICODE;
       this.pending[this.length + 1] = byteLength;
       this.length += 2 + byteLength;
       return;
@@ -193,13 +203,13 @@ class Encoder {
 
   private integer(value: number | bigint): void {
     if (typeof value === 'number' && value >= 0 && value < 256) {
-      this.byte(0x4b);
+      this.byte(Op.BININT1);
       this.uint(value, 1);
     } else if (typeof value === 'number' && value >= 0 && value < 65536) {
-      this.byte(0x4d);
+      this.byte(Op.BININT2);
       this.uint(value, 2);
     } else if (typeof value === 'number' && value >= -(2 ** 31) && value < 2 ** 31) {
-      this.byte(0x4a);
+      this.byte(Op.BININT);
       this.uint(value >>> 0, 4);
     } else {
       // LONG1: little-endian two's complement in as few bytes as keep the sign.
@@ -209,24 +219,24 @@ class Encoder {
         bytes.push(Number(rest & 0xffn));
         rest >>= 8n;
       } while (!(rest === 0n && (bytes.at(-1)! & 0x80) === 0) && !(rest === -1n && (bytes.at(-1)! & 0x80) !== 0));
-      this.byte(0x8a);
+      this.byte(Op.LONG1);
       this.uint(bytes.length, 1);
       this.raw(Uint8Array.from(bytes));
     }
   }
 
   private float(value: number): void {
-    this.byte(0x47);
+    this.byte(Op.BINFLOAT);
     this.reserve(8);
     new DataView(this.pending.buffer, this.length, 8).setFloat64(0, value, false);
     this.length += 8;
   }
 
   private tuple(items: readonly Writable[]): void {
-    if (items.length === 0) return this.byte(0x29);
-    if (items.length > 3) this.byte(0x28);
+    if (items.length === 0) return this.byte(Op.EMPTY_TUPLE);
+    if (items.length > 3) this.byte(Op.MARK);
     for (const item of items) this.value(item);
-    this.byte(items.length > 3 ? 0x74 : 0x84 + items.length);
+    this.byte(items.length > 3 ? Op.TUPLE : TUPLE_OPCODES[items.length - 1]!);
   }
 
   /** Items in batches of 1000 between MARK and `opcode` (APPENDS, SETITEMS, ADDITEMS), as Python batches them. */
@@ -238,7 +248,7 @@ class Encoder {
         this.byte(single);
         continue;
       }
-      this.byte(0x28);
+      this.byte(Op.MARK);
       batch.forEach(write);
       this.byte(opcode);
     }
@@ -249,11 +259,11 @@ class Encoder {
     if (this.recall(`dtype ${code}`)) return;
     this.global('numpy', 'dtype');
     this.tuple([code, false, true]);
-    this.byte(0x52); // REDUCE
+    this.byte(Op.REDUCE);
     const singleByte = code === 'O8' || code.endsWith('1');
     // numpy's dtype state: (3, byteorder, subarray, names, fields, elsize, alignment, flags); 63 marks object dtypes.
     this.tuple([3, singleByte ? '|' : HOST_IS_LITTLE_ENDIAN ? '<' : '>', null, null, null, -1, -1, code === 'O8' ? 63 : 0]);
-    this.byte(0x62); // BUILD
+    this.byte(Op.BUILD);
     this.memoize(`dtype ${code}`);
   }
 
@@ -261,23 +271,23 @@ class Encoder {
     this.global('numpy.core.multiarray', '_reconstruct');
     this.global('numpy', 'ndarray');
     this.tuple([0]);
-    this.value(Uint8Array.of(0x62)); // b'b'
-    this.byte(0x87); // TUPLE3
-    this.byte(0x52); // REDUCE
-    this.byte(0x28); // MARK
+    this.value(Uint8Array.of(0x62)); // b'b': data (numpy's dummy buffer), not an opcode
+    this.byte(Op.TUPLE3);
+    this.byte(Op.REDUCE);
+    this.byte(Op.MARK);
     this.integer(1);
     this.tuple(shape);
     this.dtype(dtype);
-    this.byte(0x89); // is_fortran = False
+    this.byte(Op.NEWFALSE); // is_fortran
     writeData();
-    this.byte(0x74); // TUPLE
-    this.byte(0x62); // BUILD
+    this.byte(Op.TUPLE);
+    this.byte(Op.BUILD);
   }
 
   value(value: Writable): void {
     this.commit(false);
-    if (value === null) return this.byte(0x4e);
-    if (typeof value === 'boolean') return this.byte(value ? 0x88 : 0x89);
+    if (value === null) return this.byte(Op.NONE);
+    if (typeof value === 'boolean') return this.byte(value ? Op.NEWTRUE : Op.NEWFALSE);
     if (typeof value === 'bigint') return this.integer(value);
     if (typeof value === 'number') {
       return Number.isSafeInteger(value) && !Object.is(value, -0) ? this.integer(value) : this.float(value);
@@ -287,19 +297,19 @@ class Encoder {
       return this.payload(BYTES_OPCODES, value);
     }
     if (Array.isArray(value)) {
-      this.byte(0x5d); // EMPTY_LIST
-      return this.batches(value as readonly Writable[], 0x65, 0x61, (item) => this.value(item));
+      this.byte(Op.EMPTY_LIST);
+      return this.batches(value as readonly Writable[], Op.APPENDS, Op.APPEND, (item) => this.value(item));
     }
     if (value instanceof Map) {
-      this.byte(0x7d); // EMPTY_DICT
-      return this.batches([...value], 0x75, 0x73, ([key, item]) => {
+      this.byte(Op.EMPTY_DICT);
+      return this.batches([...value], Op.SETITEMS, Op.SETITEM, ([key, item]) => {
         this.value(key);
         this.value(item);
       });
     }
     if (value instanceof Set) {
-      this.byte(0x8f); // EMPTY_SET
-      return this.batches([...value], 0x90, undefined, (item) => this.value(item));
+      this.byte(Op.EMPTY_SET);
+      return this.batches([...value], Op.ADDITEMS, undefined, (item) => this.value(item));
     }
     if (isNdArray(value)) {
       checkShape(value.shape, value.data.length, `ndarray ${value.dtype}`);
@@ -334,7 +344,7 @@ class Encoder {
 }
 
 function encode(sink: ByteSink, value: Writable, options: PickleWriteOptions): void {
-  sink.write(Uint8Array.of(0x80, 4)); // PROTO 4, outside the first frame as in Python
+  sink.write(Uint8Array.of(Op.PROTO, 4)); // outside the first frame, as in Python
   const encoder = new Encoder(sink, options.frames ?? true);
   encoder.value(value);
   encoder.finish();

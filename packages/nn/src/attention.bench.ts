@@ -1,9 +1,10 @@
 /**
- * Micro-benchmark: how to form Q Kᵀ for the adapter's attention on the active backend (wasm by default), forward +
- * backward, at the adapter's shapes (S = 2 tokens) and with a longer key set: `multiHeadAttention`
- * (tf.matMul(q, k, false, true)) against the same attention with an explicit tf.transpose of K.
+ * Micro-benchmark: how to form Q Kᵀ in `multiHeadAttention` on the active backend (wasm by default), forward +
+ * backward, at the adapter's shapes (1 query, S = 2 tokens), with a longer key set, and at a sequence-to-sequence
+ * shape (Lq = S = 50, as in the crossmodal-transformer baselines): tf.matMul(q, k, false, true) against the same
+ * attention with an explicit tf.transpose of K, and the cost of a key mask.
  *
- *   cd packages/adapter && node --import tsx src/attention.bench.ts
+ *   cd packages/nn && node --import tsx src/attention.bench.ts
  */
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
@@ -20,9 +21,13 @@ function explicitTransposeAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor
   return tf.reshape(tf.transpose(perHead, [0, 2, 1, 3]), [batch, queryLength, dim]);
 }
 
+// [B, S] with the last key of every row padded; set per shape below.
+let keyMask: tf.Tensor2D;
+
 const variants: Record<string, AttentionFn> = {
   'multiHeadAttention (transposeB flag)': (q, k, v, heads) => multiHeadAttention(q, k, v, heads).output,
   'explicit tf.transpose(K)': explicitTransposeAttention,
+  'multiHeadAttention + keyMask': (q, k, v, heads) => multiHeadAttention(q, k, v, heads, { keyMask }).output,
 };
 
 /** Milliseconds per forward+backward step of each variant: median over rounds that interleave the variants. */
@@ -48,15 +53,17 @@ function timeVariants(inputs: tf.Variable[], heads: number, rounds = 7, steps = 
 const backend = await useBackend();
 const [dim, heads] = [64, 4];
 console.log(`backend ${backend}, d = ${dim}, heads = ${heads}; median ms per forward+backward step`);
-for (const [batch, tokens] of [
-  [32, 2],
-  [128, 2],
-  [32, 50],
+for (const [batch, queries, tokens] of [
+  [32, 1, 2],
+  [128, 1, 2],
+  [32, 1, 50],
+  [32, 50, 50],
 ] as const) {
-  const inputs = [[batch, 1, dim], [batch, tokens, dim], [batch, tokens, dim]].map((shape, i) =>
+  const inputs = [[batch, queries, dim], [batch, tokens, dim], [batch, tokens, dim]].map((shape, i) =>
     tf.variable(tf.randomNormal(shape, 0, 1, 'float32', i)),
   );
+  keyMask = tf.concat([tf.ones([batch, tokens - 1]), tf.zeros([batch, 1])], 1);
   const row = Object.entries(timeVariants(inputs, heads)).map(([name, ms]) => `${name}: ${ms.toFixed(3)}`);
-  console.log(`B=${batch} S=${tokens}  ${row.join('  |  ')}`);
-  tf.dispose(inputs);
+  console.log(`B=${batch} Lq=${queries} S=${tokens}  ${row.join('  |  ')}`);
+  tf.dispose([...inputs, keyMask]);
 }

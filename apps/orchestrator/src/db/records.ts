@@ -1,0 +1,177 @@
+import type { ConfigRecord, ConfigValue, MetricRecord } from '@midg/trainer';
+
+// What the results store hands out and takes in, whatever keeps it (memory, SQLite, PostgreSQL).
+
+export type RunStatus = 'pending' | 'running' | 'done' | 'failed';
+export type SweepStatus = 'running' | 'done' | 'failed' | 'interrupted';
+export const RUN_STATUSES: readonly RunStatus[] = ['pending', 'running', 'done', 'failed'];
+
+/** Where and from what code a run is executed: recorded on every run as it starts. */
+export interface RunHostInfo {
+  host: string;
+  gitCommit: string | null;
+  gitDirty: boolean;
+  packageVersions: Record<string, string>;
+}
+
+/** The process that runs a sweep right now; a sweep has at most one live owner (see ResultsWriter). */
+export interface SweepOwner {
+  host: string;
+  pid: number;
+  /** Unique per process (a random id), so that two processes with the same pid on two hosts differ. */
+  token: string;
+}
+
+export interface RunFailure {
+  exitCode: number | null;
+  signal: string | null;
+  stderrTail: string;
+  durationMs: number;
+  attempt: number;
+  final: boolean;
+  /** Why, in one line, when the executor knows better than the exit code (e.g. Slurm's `TIMEOUT`). */
+  reason?: string | null;
+}
+
+/** One failed attempt as kept in the run's history. */
+export interface AttemptFailure {
+  attempt: number;
+  exitCode: number | null;
+  signal: string | null;
+  stderrTail: string;
+  durationMs: number;
+  reason?: string | null;
+  at: string;
+}
+
+export interface SweepRecord {
+  id: number;
+  name: string;
+  specPath: string;
+  spec: unknown;
+  status: SweepStatus;
+  startedAt: Date;
+  finishedAt: Date | null;
+  /** The executor of the latest process that ran the sweep (`local`, `slurm`), null before the first. */
+  executor: string | null;
+}
+
+export interface RunRecord {
+  id: number;
+  key: string;
+  model: string;
+  source: string;
+  target: string;
+  seed: number;
+  config: ConfigRecord;
+  overrides: ConfigRecord;
+  status: RunStatus;
+  attempts: number;
+  exitCode: number | null;
+  signal: string | null;
+  stderrTail: string | null;
+  failures: AttemptFailure[];
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  durationMs: number | null;
+  backend: string | null;
+  host: string | null;
+  gitCommit: string | null;
+  gitDirty: boolean | null;
+  packageVersions: Record<string, string> | null;
+  bestEpoch: number | null;
+  epochsRun: number | null;
+  expertUsage: number[] | null;
+  /** What test-time adaptation reported (adapting models only). */
+  adaptation: unknown;
+  /** Target test metrics (empty until the run is done). */
+  test: MetricRecord;
+  /** Source validation metrics of the selected epoch. */
+  valid: MetricRecord;
+}
+
+/** A run as a member of a sweep: which study block produced it and its swept values there. */
+export interface SweepMember {
+  run: RunRecord;
+  study: string;
+  grid: Record<string, ConfigValue>;
+}
+
+export interface EpochLogRecord {
+  attempt: number;
+  epoch: number;
+  maxEpochs: number;
+  losses: Record<string, number>;
+  valid: MetricRecord;
+  samplesPerSecond: number | null;
+  learningRate: number | null;
+  diagnostics: Record<string, number> | null;
+  createdAt: Date;
+}
+
+export interface ArtifactRecord {
+  kind: string;
+  path: string;
+  createdAt: Date;
+}
+
+export interface Membership {
+  sweep: string;
+  study: string;
+  grid: Record<string, ConfigValue>;
+}
+
+/** Everything recorded about one run; also the unit `midg db copy` moves between stores. */
+export interface RunDetail {
+  run: RunRecord;
+  memberships: Membership[];
+  epochs: EpochLogRecord[];
+  artifacts: ArtifactRecord[];
+}
+
+/** Run filters of `midg query`; every given field must match. */
+export interface RunFilter {
+  sweep?: string;
+  study?: string;
+  model?: string;
+  source?: string;
+  target?: string;
+  seed?: number;
+  status?: RunStatus;
+  /** Resolved config key → wanted value as text (`experts` → `4`), compared with the key's own type. */
+  where?: Record<string, string>;
+}
+
+export interface SqlResult {
+  columns: string[];
+  /** Rows as arrays, in column order (names may repeat, e.g. two joined `id`s). */
+  rows: unknown[][];
+}
+
+export function parseJson<T>(text: string | null | undefined, fallback: T): T {
+  return text === null || text === undefined ? fallback : (JSON.parse(text) as T);
+}
+
+/** True when a config value equals a value typed on the command line (`4` matches 4 and 4.0; `true` matches true). */
+export function configValueMatches(actual: ConfigValue | undefined, wanted: string): boolean {
+  if (actual === undefined) return false;
+  if (typeof actual === 'number') return wanted.trim() !== '' && Number(wanted) === actual;
+  return String(actual) === wanted;
+}
+
+/** True when the run's resolved config matches every `where` entry of the filter. */
+export function matchesWhere(config: ConfigRecord, where: Record<string, string> | undefined): boolean {
+  return Object.entries(where ?? {}).every(([key, wanted]) => configValueMatches(config[key], wanted));
+}
+
+/** How much better one status is than another when two stores disagree about a run (`midg db copy`). */
+export function statusRank(status: RunStatus): number {
+  return { done: 3, failed: 2, running: 1, pending: 0 }[status];
+}
+
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
