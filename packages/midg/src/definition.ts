@@ -8,5 +8,6 @@ export const midgDefinition = defineModel({
   schema: MIDG_SCHEMA,
   configFile: new URL('../configs/midg.yaml', import.meta.url),
   check: checkMidgConfig,
+  testOverrides: { hiddenDim: 16, heads: 2, routerHidden: 16, expertHidden: 32 },
   create: (config, info, seed) => new MidgModel(config, info, seed),
 });

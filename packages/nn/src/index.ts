@@ -30,3 +30,13 @@ export {
 } from './attention';
 export { MultimodalEncoder, type ModalityTensors, type MultimodalEncoderConfig } from './multimodal';
 export { UNIMODAL_ENCODER_DEFAULTS, UnimodalEncoder, maskFromLengths, type UnimodalEncoderConfig } from './unimodal';
+export {
+  TransformerEncoder,
+  TransformerLayer,
+  gelu,
+  lastRealStep,
+  sinusoidalPositions,
+  type TransformerEncoderConfig,
+  type TransformerForwardOptions,
+  type TransformerLayerConfig,
+} from './transformer';

@@ -124,6 +124,8 @@ export interface ModelDefinition {
   config: ModelConfigFile;
   /** True for test-time adaptation methods, which see unlabeled target inputs (tables group them apart). */
   usesTargetInputs?: boolean;
+  /** Overrides that make the model small enough for the contract tests on every backend (the pure-JS one too). */
+  testOverrides: ConfigRecord;
   /** Rules across keys (e.g. width divisible by heads); throws one line naming the keys. Run by resolveRun. */
   validate(config: ConfigRecord): void;
   /** Builds the model from a resolved config (checked against the schema by resolveRunConfig). */
@@ -143,6 +145,8 @@ export function defineModel<S extends ConfigSchema>(options: {
   schema: S;
   configFile: string | URL;
   usesTargetInputs?: boolean;
+  /** Overrides that keep the model small for the contract tests (default none). */
+  testOverrides?: ConfigRecord;
   /** Rules across keys: return a complaint naming the keys, or undefined. */
   check?(config: ModelConfig<S>): string | undefined;
   create(config: ModelConfig<S>, info: DataInfo, seed: number): SentimentModel;
@@ -160,6 +164,7 @@ export function defineModel<S extends ConfigSchema>(options: {
     schema: options.schema,
     config: loadConfigFile(options.configFile, options.schema),
     ...(options.usesTargetInputs ? { usesTargetInputs: true } : {}),
+    testOverrides: options.testOverrides ?? {},
     validate: (config) => void typed(config),
     create: (config, info, seed) => options.create(typed(config), info, seed),
   };

@@ -165,9 +165,9 @@ export function matchesWhere(config: ConfigRecord, where: Record<string, string>
   return Object.entries(where ?? {}).every(([key, wanted]) => configValueMatches(config[key], wanted));
 }
 
-/** How much better one status is than another when two stores disagree about a run (`midg db copy`). */
+/** How much an outcome is worth when two stores disagree about a run (`midg db copy`): done > failed > the rest. */
 export function statusRank(status: RunStatus): number {
-  return { done: 3, failed: 2, running: 1, pending: 0 }[status];
+  return { done: 2, failed: 1, running: 0, pending: 0 }[status];
 }
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {

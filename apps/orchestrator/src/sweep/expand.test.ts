@@ -91,12 +91,20 @@ it('a study overrides models, seeds and base', () => {
 it('config keys and values the model does not accept are errors naming the key path', () => {
   const pairs = [`${MOSI} -> ${MOSEI}`];
   const ok = { name: 'ok', pairs };
-  assert.equal(errorOf({ studies: [ok, { name: 's', pairs, grid: { alpha: [0.1, 'high'] } }] }), 't.yaml: studies[1].grid.alpha: expected a non-empty list of numbers');
-  assert.equal(errorOf({ studies: [{ name: 's', pairs, grid: { alpha: 0.1 } }] }), 't.yaml: studies[0].grid.alpha: expected a non-empty list of numbers');
-  assert.equal(errorOf({ studies: [{ name: 's', pairs, grid: { estimator: [] } }] }), 't.yaml: studies[0].grid.estimator: expected a non-empty list of strings');
-  assert.match(errorOf({ studies: [{ name: 's', pairs, grid: { alphaa: [1] } }] }), /^t\.yaml: studies\[0\]\.grid\.alphaa: unknown config key "alphaa" for model midg; known keys: .*alpha/);
-  assert.match(errorOf({ base: { epoch: 3 }, studies: [ok] }), /^t\.yaml: base\.epoch: unknown config key "epoch" for model midg/);
-  assert.equal(errorOf({ studies: [{ name: 's', pairs, base: { epochs: 'many' } }] }), 't.yaml: studies[0].base.epochs: expected a number (model midg)');
+  assert.equal(errorOf({ studies: [ok, { name: 's', pairs, grid: { alpha: [0.1, 'high'] } }] }), 't.yaml: studies[1].grid.alpha[1]: "alpha" must be a number ≥ 0, got "high" (model midg)');
+  assert.equal(errorOf({ studies: [{ name: 's', pairs, grid: { alpha: 0.1 } }] }), 't.yaml: studies[0].grid.alpha: expected a non-empty list of values for "alpha"');
+  assert.equal(errorOf({ studies: [{ name: 's', pairs, grid: { estimator: [] } }] }), 't.yaml: studies[0].grid.estimator: expected a non-empty list of values for "estimator"');
+  // The issue's example: each bad value is caught when the spec is planned, naming the key and what is allowed.
+  assert.equal(errorOf({ studies: [{ name: 's', pairs, grid: { alpha: [-1] } }] }), 't.yaml: studies[0].grid.alpha[0]: "alpha" must be a number ≥ 0, got -1 (model midg)');
+  assert.equal(errorOf({ studies: [{ name: 's', pairs, grid: { experts: [0] } }] }), 't.yaml: studies[0].grid.experts[0]: "experts" must be a whole number ≥ 1, got 0 (model midg)');
+  assert.equal(errorOf({ studies: [{ name: 's', pairs, grid: { estimator: ['clubb'] } }] }), 't.yaml: studies[0].grid.estimator[0]: "estimator" must be one of club | kl, got "clubb" (model midg)');
+  assert.match(errorOf({ studies: [{ name: 's', pairs, grid: { alphaa: [1] } }] }), /^t\.yaml: studies\[0\]\.grid\.alphaa: unknown key "alphaa"; known keys: .*alpha.* \(model midg\)$/);
+  assert.match(errorOf({ base: { epoch: 3 }, studies: [ok] }), /^t\.yaml: base\.epoch: unknown key "epoch"; known keys: .*epochs/);
+  assert.equal(errorOf({ studies: [{ name: 's', pairs, base: { epochs: 'many' } }] }), 't.yaml: studies[0].base.epochs: "epochs" must be a whole number ≥ 1, got "many" (model midg)');
+  assert.equal(errorOf({ studies: [{ name: 's', pairs, ablations: ['none', 'no-moe'] }] }), 't.yaml: studies[0].ablations[1]: "ablation" must be one of none | no-moie | no-adapter | no-moie-no-adapter, got "no-moe" (model midg)');
+  assert.equal(errorOf({ studies: [{ name: 's', pairs, modalities: ['t', 'tt'] }] }), 't.yaml: studies[0].modalities[1]: "modalities" must be a non-empty subset of t, a, v such as t, ta or tav, got "tt" (model midg)');
+  assert.match(errorOf({ studies: [{ name: 's', pairs, models: ['late-fusion'], ablations: ['none'] }] }), /^t\.yaml: studies\[0\]\.ablations\[0\]: unknown key "ablation".* \(model late-fusion\)$/);
+  assert.match(errorOf({ studies: [{ name: 's', pairs, grid: { hiddenDim: [18] } }] }), /^t\.yaml: studies\[0\]: midg .*: config for model midg: hiddenDim 18 must be divisible by heads 4$/);
   assert.match(errorOf({ models: ['nope'], studies: [ok] }), /^t\.yaml: models\[0\]: unknown model "nope"; available: .*midg/);
   assert.match(errorOf({ studies: [ok, { ...ok, name: 's', models: ['midg', 'nope'] }] }), /^t\.yaml: studies\[1\]\.models\[1\]: unknown model "nope"/);
   assert.equal(

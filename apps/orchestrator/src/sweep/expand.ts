@@ -39,6 +39,7 @@ function checkGrid(grid: Record<string, unknown>, model: string, where: string, 
   const schema = schemaOf(model);
   const checked: Record<string, ConfigValue[]> = {};
   for (const [key, values] of Object.entries(grid)) {
+    if (!schema[key]) fail(where, `${path}.${key}`, `${keyProblem(schema, key, undefined)} (model ${model})`);
     if (!Array.isArray(values) || values.length === 0) fail(where, `${path}.${key}`, `expected a non-empty list of values for "${key}"`);
     checked[key] = values.map((value, index) => checkValue(schema, key, value, model, where, `${path}.${key}[${index}]`));
   }

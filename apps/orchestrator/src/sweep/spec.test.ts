@@ -53,8 +53,9 @@ it('a bad spec is one line naming the file and the key path', () => {
     [studyWith({ pairs: ['mosi -> mosei+sims'] }), 'studies[1].pairs[0].target: unknown dataset "mosei+sims": use synth:<domain>[:<preset>], mmsa:<path>, or a name from the datasets config'],
     [studyWith({ pairs: ['mosi+ -> sims'] }), 'studies[1].pairs[0].source: bad source "mosi+": expected name or name+name'],
     [studyWith({ grid: [0.1] }), 'studies[1].grid: expected a mapping of config key: [values]'],
-    [studyWith({ ablations: ['none', 'no-moe'] }), 'studies[1].ablations[1]: expected one of none, no-moie, no-adapter, no-moie-no-adapter'],
-    [studyWith({ modalities: ['t', 'tt'] }), 'studies[1].modalities[1]: expected a non-empty subset of t, a, v such as t, ta or tav'],
+    [studyWith({ ablations: [] }), 'studies[1].ablations: expected a non-empty list of ablations'],
+    [{ ...valid, backend: 'gpu' }, 'backend: expected one of wasm, cpu, tensorflow'],
+    [{ ...valid, executor: 'pbs' }, 'executor: expected one of local, slurm'],
     [studyWith({ name: 'table1' }), 'studies[1].name: duplicate study name "table1"'],
     [{ ...valid, seeds: undefined }, 'studies[0].seeds: no seeds (set seeds at the top or in the study)'],
   ];

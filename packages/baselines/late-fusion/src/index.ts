@@ -13,5 +13,6 @@ export const lateFusionDefinition = defineModel({
   description: 'baseline: per-modality encoder + head, predictions fused by learned softmax weights (plain MSE, no DG parts)',
   schema: LATE_FUSION_SCHEMA,
   configFile: new URL('../configs/late-fusion.yaml', import.meta.url),
+  testOverrides: { hiddenDim: 16 },
   create: (config, info, seed) => new LateFusionModel(config, info, seed),
 });

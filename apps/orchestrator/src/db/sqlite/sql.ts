@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { SqlResult } from '../records';
 
 // better-sqlite3 ships no types (and @types/better-sqlite3 is not installed); these are the few calls used here.
 interface Statement {
@@ -15,12 +16,6 @@ interface Connection {
 type ConnectionConstructor = new (file: string, options: { readonly: boolean; fileMustExist: boolean }) => Connection;
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as ConnectionConstructor;
-
-export interface SqlResult {
-  columns: string[];
-  /** Rows as arrays, in column order (names may repeat, e.g. two joined `id`s). */
-  rows: unknown[][];
-}
 
 /** Runs one statement that only reads, on a connection opened read-only; anything that could write is refused. */
 export function runReadOnlySql(file: string, sql: string): SqlResult {

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '@midg/backend';
+import { cmd, diffLoss, meanPairwiseCmd, meanReconstructionLoss } from './losses';
+
+before(async () => {
+  await useBackend('wasm');
+});
+
+const scalar = async (t: tf.Tensor) => {
+  const value = (await t.data())[0]!;
+  t.dispose();
+  return value;
+};
+
+const close = (actual: number, expected: number, tolerance: number, what: string) =>
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} vs ${expected}`);
+
+/** [rows, d] with random values in the given columns and zeros elsewhere. */
+function inColumns(rows: number, d: number, columns: number[], seed: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const values = tf.randomNormal([rows, columns.length], 0, 1, 'float32', seed);
+    const selector = tf.oneHot(tf.tensor1d(columns, 'int32'), d).toFloat();
+    return tf.matMul(values, selector) as tf.Tensor2D;
+  });
+}
+
+describe('diff loss (soft orthogonality)', () => {
+  test('is 0 for codes in orthogonal subspaces', async () => {
+    const a = inColumns(10, 6, [0, 1, 2], 1);
+    const b = inColumns(10, 6, [3, 4], 2);
+    close(await scalar(diffLoss(a, b)), 0, 1e-12, 'L_diff');
+    tf.dispose([a, b]);
+  });
+
+  test('is 4/d² for a hand case: two opposite rows, one shared direction', async () => {
+    // Centred rows ±e₀ (norm 1) and ±e₁: the cross-correlation has one entry, 1·1 + (−1)(−1) = 2, and 2² / d².
+    const d = 3;
+    const a = tf.tensor2d([[1, 0, 0], [-1, 0, 0]]);
+    const b = tf.tensor2d([[0, 5, 0], [0, -5, 0]]);
+    close(await scalar(diffLoss(a, b)), 4 / d ** 2, 1e-5, 'L_diff(±e₀, ±5e₁)');
+    // Adding a constant to every row changes nothing (columns are centred first).
+    const shifted = tf.add(a, 7) as tf.Tensor2D;
+    close(await scalar(diffLoss(shifted, b)), 4 / d ** 2, 1e-5, 'L_diff after a shift');
+    tf.dispose([a, b, shifted]);
+  });
+
+  test('has a finite gradient, also for a batch of one (all-zero centred rows)', async () => {
+    const a = tf.randomNormal([4, 5], 0, 1, 'float32', 3) as tf.Tensor2D;
+    const b = tf.randomNormal([4, 5], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const grad = tf.grad((x: tf.Tensor) => diffLoss(x as tf.Tensor2D, b))(a);
+    assert.ok(Array.from(await grad.data()).every(Number.isFinite));
+    const single = tf.slice(a, [0, 0], [1, 5]) as tf.Tensor2D;
+    const singleGrad = tf.grad((x: tf.Tensor) => diffLoss(x as tf.Tensor2D, single))(single);
+    assert.ok(Array.from(await singleGrad.data()).every(Number.isFinite));
+    tf.dispose([a, b, grad, single, singleGrad]);
+  });
+});
+
+describe('CMD (central moment discrepancy)', () => {
+  test('CMD(x, x + c) = ‖c‖: a shift moves the mean only', async () => {
+    const x = tf.randomNormal([16, 5], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const c = tf.tensor1d([0.5, 1, -1, 0, 0]); // ‖c‖ = 1.5
+    const shifted = tf.add(x, c) as tf.Tensor2D;
+    close(await scalar(cmd(x, shifted, 5)), 1.5, 1e-4, 'CMD(x, x + c)');
+    close(await scalar(cmd(shifted, x, 5)), 1.5, 1e-4, 'CMD(x + c, x)');
+    tf.dispose([x, c, shifted]);
+  });
+
+  test('CMD(x, x) = 0 with a finite gradient (the √ has an ε)', async () => {
+    const x = tf.randomNormal([8, 4], 0, 1, 'float32', 6) as tf.Tensor2D;
+    close(await scalar(cmd(x, x, 5)), 0, 1e-5, 'CMD(x, x)');
+    const [gradX] = tf.grads((a: tf.Tensor) => cmd(a as tf.Tensor2D, x, 5))([x]);
+    const both = tf.grad((a: tf.Tensor) => cmd(a as tf.Tensor2D, a as tf.Tensor2D, 5))(x);
+    assert.ok(Array.from(await gradX!.data()).every(Number.isFinite), 'gradient of CMD(·, x) at x is finite');
+    assert.ok(Array.from(await both.data()).every(Number.isFinite), 'gradient of CMD(x, x) is finite');
+    tf.dispose([x, gradX!, both]);
+  });
+
+  test('higher moments count: same mean, different spread', async () => {
+    const x = tf.tensor2d([[1], [-1]]);
+    const y = tf.tensor2d([[2], [-2]]);
+    // Moments 2..5 of ±1 vs ±2: |1 − 4| + 0 + |1 − 16| + 0 = 18 (odd central moments vanish).
+    close(await scalar(cmd(x, y, 5)), 18, 1e-4, 'CMD(±1, ±2)');
+    close(await scalar(cmd(x, y, 1)), 0, 1e-5, 'first moment only');
+    tf.dispose([x, y]);
+  });
+
+  test('pairwise mean over shared codes, and at least two are needed', async () => {
+    const x = tf.zeros([4, 3]) as tf.Tensor2D;
+    const y = tf.fill([4, 3], 1) as tf.Tensor2D; // mean differs by (1,1,1): CMD √3
+    const z = tf.fill([4, 3], 2) as tf.Tensor2D; // CMD(x,z) = 2√3, CMD(y,z) = √3
+    close(await scalar(meanPairwiseCmd([x, y, z], 5)), (4 * Math.sqrt(3)) / 3, 1e-4, 'mean of three pairs');
+    assert.throws(() => meanPairwiseCmd([x], 5), /at least two shared codes/);
+    close(await scalar(meanReconstructionLoss([x, y], [y, y])), 0.5, 1e-6, 'mean of per-modality MSE');
+    tf.dispose([x, y, z]);
+  });
+});
