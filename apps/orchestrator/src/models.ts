@@ -2,8 +2,11 @@
 // exporting its definition (defineModel), one line here, and a dependency in apps/orchestrator/package.json.
 import { registerModels, type ModelDefinition } from '@midg/trainer';
 import { midgDefinition } from '@midg/midg';
+import { almtDefinition } from '@midg/almt';
 import { lateFusionDefinition } from '@midg/late-fusion';
+import { multDefinition } from '@midg/mult';
+import { selfMmDefinition } from '@midg/self-mm';
 
-export const MODELS: readonly ModelDefinition[] = [midgDefinition, lateFusionDefinition];
+export const MODELS: readonly ModelDefinition[] = [midgDefinition, lateFusionDefinition, multDefinition, selfMmDefinition, almtDefinition];
 
 registerModels(MODELS);

@@ -105,10 +105,12 @@ function checkOptions(batch: number, keyLength: number, options: AttentionOption
 /**
  * Eq. (5) of the paper, multi-head: softmax(Q Kᵀ / √d_k + mask) V per head, d_k = d / heads, for query [B, Lq, d],
  * key and value [B, S, d] (already projected; heads are contiguous d_k-wide slices of d). Built from batched
- * matMul, so every op has a gradient on wasm. Kᵀ uses matMul's transposeB flag: at the project's attention shapes
- * it is as fast, forward + backward, as an explicit transpose (attention.bench.ts). The flag's slow path on wasm
- * only hurts large 2-D products, i.e. dense layers, which use layers.ts's matMul.
- * Without a mask or causal flag the computation is exactly the unmasked formula (no extra ops).
+ * matMul, so every op has a gradient on wasm. Kᵀ uses matMul's transposeB flag: with one query (the adapter) it is
+ * as fast, forward + backward, as an explicit transpose; at Lq = S = 50 the explicit transpose was ~10% faster
+ * (attention.bench.ts, noisy machine). The flag stays so the adapter's results do not change. Its bad slow path on
+ * wasm is in large 2-D products, i.e. dense layers, which use layers.ts's matMul.
+ * Without a key mask or causal flag this is exactly the unmasked computation (no extra ops); a key mask costs
+ * little (same bench).
  */
 export function multiHeadAttention(
   query: tf.Tensor3D,

@@ -128,6 +128,9 @@ forEachBackend(() => {
         assert.deepEqual(lastRealStep(x, mask).arraySync(), [[3, 4], [11, 12], [0, 0]]);
         const grad = tf.grad((input: tf.Tensor) => tf.sum(lastRealStep(input as tf.Tensor3D, mask)))(x);
         assert.deepEqual((grad as tf.Tensor3D).arraySync()[0], [[0, 0], [1, 1], [0, 0]]);
+        // One step (utterance vectors): tf.oneHot cannot have depth 1.
+        const single = tf.tensor3d([[[1, 2]], [[3, 4]]]);
+        assert.deepEqual(lastRealStep(single, tf.tensor2d([[1], [0]])).arraySync(), [[1, 2], [0, 0]]);
       });
     });
   });

@@ -187,6 +187,8 @@ export function lastRealStep(x: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor2D {
     throw new Error(`lastRealStep: mask must be [${batch}, ${length}], got [${mask.shape.join(', ')}]`);
   }
   return tf.tidy(() => {
+    // tf.oneHot needs depth ≥ 2; with one step the selector is the mask itself.
+    if (length === 1) return tf.mul(tf.reshape(x, [batch, dim]), tf.cast(mask, 'float32')) as tf.Tensor2D;
     // max over j of (j + 1)·mask[j] − 1: the last real index, −1 (→ all-zero one-hot) when there is none.
     const steps = tf.range(1, length + 1, 1, 'float32');
     const last = tf.sub(tf.max(tf.mul(tf.cast(mask, 'float32'), steps), 1), 1);

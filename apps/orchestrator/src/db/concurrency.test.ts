@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { runReadOnlySql } from './sql';
+import { runReadOnlySql } from './sqlite/sql';
 import { tempDir } from './testing/fixtures';
 
 const WORKERS = 8;

@@ -10,5 +10,7 @@ export {
   type SweepStore,
   type SweepSummary,
 } from './runner';
+export type { Executor, ExecutorEvent, ExecutorOutcome, LaunchContext, LaunchItem } from './executors/executor';
+export { createLocalExecutor, type LocalExecutorOptions } from './executors/local';
 export { createSweepReporter, describeRun, type SweepReporter } from './progress';
 export { collectHostInfo } from './host';

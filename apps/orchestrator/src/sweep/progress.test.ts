@@ -27,7 +27,8 @@ function capture(tty: boolean): { stream: PassThrough & { isTTY?: boolean; colum
 
 const run = plannedRun(1111, 'alpha-beta', { alpha: 0.5 });
 const events: SweepEvent[] = [
-  { kind: 'start', counts: counts({}), alreadyDone: 4 },
+  { kind: 'start', counts: counts({}), alreadyDone: 4, waiting: 0 },
+  { kind: 'note', counts: counts({}), message: 'sbatch: job 12, tasks 0-5%2' },
   { kind: 'started', counts: counts({ running: 1 }), run, attempt: 1 },
   { kind: 'finished', counts: counts({ left: 10 }), run, attempt: 1, outcome: 'retry', durationMs: 1500, reason: 'exit 3: boom' },
   { kind: 'finished', counts: counts({ done: 5, left: 5, meanAttemptMs: 60_000 }), run, attempt: 2, outcome: 'done', durationMs: 61_000 },
@@ -49,6 +50,7 @@ it('without a terminal: one plain line per finished attempt', () => {
   assert.equal(
     text(),
     '10 runs: 4 already done, 6 to run on 2 workers\n' +
+      'sbatch: job 12, tasks 0-5%2\n' +
       '[done 0/10 · running 0 · failed 0 · left 10 · ETA ?] failed, will retry: midg synth:mosi:tiny -> synth:mosei:tiny seed 1111 alpha=0.5 [attempt 1, 2s] (exit 3: boom)\n' +
       '[done 5/10 · running 0 · failed 0 · left 5 · ETA 2m 30s] done: midg synth:mosi:tiny -> synth:mosei:tiny seed 1111 alpha=0.5 [attempt 2, 1m 01s]\n',
   );

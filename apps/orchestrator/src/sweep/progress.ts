@@ -46,9 +46,10 @@ function finishedLine(event: Extract<SweepEvent, { kind: 'finished' }>): string 
 }
 
 function startLine(event: Extract<SweepEvent, { kind: 'start' }>): string {
-  const toRun = event.counts.total - event.alreadyDone;
+  const toRun = event.counts.total - event.alreadyDone - event.waiting;
   const plan = toRun === 0 ? 'nothing to run' : `${toRun} to run on ${Math.min(event.counts.workers, toRun)} workers`;
-  return `${event.counts.total} runs: ${event.alreadyDone} already done, ${plan}`;
+  const waiting = event.waiting > 0 ? `, ${event.waiting} running in another sweep (waited for)` : '';
+  return `${event.counts.total} runs: ${event.alreadyDone} already done, ${plan}${waiting}`;
 }
 
 /**
@@ -71,6 +72,10 @@ export function createSweepReporter(out: NodeJS.WritableStream & { isTTY?: boole
     onEvent(event) {
       if (event.kind === 'start') {
         out.write(`${startLine(event)}\n`);
+      } else if (event.kind === 'note') {
+        clear();
+        out.write(`${event.message}\n`);
+        if (tty) status(event.counts);
       } else if (!tty) {
         if (event.kind === 'finished') out.write(`[${formatCounts(event.counts)}] ${finishedLine(event)}\n`);
       } else {

@@ -3,7 +3,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
 import { LayerNorm } from '@midg/nn';
-import { HyperModalityEncoder, HyperModalityLayer } from './ahl';
+import { HyperModalityEncoder, HyperModalityLayer, type HyperModalityResult } from './ahl';
 
 before(async () => {
   await useBackend('wasm');
@@ -13,6 +13,8 @@ const B = 3;
 const N = 4;
 const DIM = 16;
 const random = (seed: number, length = N) => tf.randomNormal([B, length, DIM], 0, 1, 'float32', seed) as tf.Tensor3D;
+
+const tensorsOf = (r: HyperModalityResult): tf.Tensor[] => [r.output, ...Object.values(r.weights)];
 
 async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   const diff = tf.max(tf.abs(tf.sub(a, b)));
@@ -32,7 +34,7 @@ test('AHL with language and audio/vision fixed: AHL(H₁) − AHL(H₂) = LN(H�
   assert.ok((await maxAbsDiff(lhs, rhs)) < 1e-5, 'H only enters through its own LayerNorm');
   // ... and the shift itself is not zero: audio/vision do contribute.
   assert.ok((await maxAbsDiff(out1.output, norm.forward(h1))) > 1e-3);
-  tf.dispose([language, audio, vision, h1, h2, out1, out2, lhs, rhs]);
+  tf.dispose([language, audio, vision, h1, h2, ...tensorsOf(out1), ...tensorsOf(out2), lhs, rhs]);
   norm.dispose();
   layer.dispose();
 });
@@ -48,7 +50,7 @@ test('AHL attention weights: changing the language changes them, changing H does
     assert.equal(await maxAbsDiff(base.weights[m]!, otherH.weights[m]!), 0, `${m}: H does not steer the attention`);
     assert.ok((await maxAbsDiff(base.weights[m]!, otherL.weights[m]!)) > 1e-4, `${m}: language steers the attention`);
   }
-  tf.dispose([language, otherLanguage, audio, vision, h1, h2, base, otherH, otherL]);
+  tf.dispose([language, otherLanguage, audio, vision, h1, h2, ...[base, otherH, otherL].flatMap(tensorsOf)]);
   layer.dispose();
 });
 

@@ -31,6 +31,19 @@ export const almtDefinition = defineModel({
   description: 'baseline: ALMT (Zhang et al. 2023), language-guided adaptive hyper-modality learning + cross-modal fusion transformer (MSE)',
   schema: ALMT_SCHEMA,
   configFile: new URL('../configs/almt.yaml', import.meta.url),
+  testOverrides: {
+    hiddenDim: 16,
+    tokenCount: 4,
+    projHeads: 2,
+    projFfnDim: 16,
+    languageHeads: 2,
+    languageFfnDim: 16,
+    ahlHeads: 2,
+    ahlHeadDim: 8,
+    fusionDepth: 1,
+    fusionHeads: 2,
+    fusionFfnDim: 16,
+  },
   check: (config) => {
     const heads = (['projHeads', 'languageHeads', 'fusionHeads'] as const).filter((key) => config.hiddenDim % config[key] !== 0);
     if (heads.length > 0) return `hiddenDim ${config.hiddenDim} must be divisible by ${heads.map((key) => `${key} ${config[key]}`).join(', ')}`;

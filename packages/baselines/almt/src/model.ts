@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Modality } from '@midg/features';
-import { Dense, deriveSeed, disposeVariables, partVariables } from '@midg/nn';
+import { deriveSeed, disposeVariables, partVariables } from '@midg/nn';
 import type { Batch, DataInfo, LossBreakdown, SentimentModel, UnlabeledBatch } from '@midg/trainer';
 import { HyperModalityEncoder, type GuidedModality } from './ahl';
 import { CrossModalFusion } from './fusion';
@@ -57,7 +57,8 @@ export class AlmtModel implements SentimentModel {
   private readonly hyperInit: tf.Variable;
   private readonly ahl: HyperModalityEncoder;
   private readonly fusion: CrossModalFusion;
-  private readonly head: Dense;
+  private readonly headKernel: tf.Variable;
+  private readonly headBias: tf.Variable;
 
   constructor(config: AlmtConfig, info: DataInfo, seed: number) {
     this.sources = almtSources(info.modalities);
@@ -109,7 +110,12 @@ export class AlmtModel implements SentimentModel {
       dropout: config.dropout,
       seed: deriveSeed(seed, 'fusion'),
     });
-    this.head = new Dense({ inputDim: dim, units: 1, seed: deriveSeed(seed, 'head') });
+    // torch's nn.Linear default, U(±1/√dim) (nn's Dense is glorot, 2.5× wider at 128 → 1): ALMT's head reads the
+    // un-normalized residual stream (sum of N(0, 1) positions and residual branches), so a wider start gives
+    // initial predictions far outside the [-1, 1] label range.
+    const bound = 1 / Math.sqrt(dim);
+    this.headKernel = tf.tidy(() => tf.variable(tf.randomUniform([dim, 1], -bound, bound, 'float32', deriveSeed(seed, 'head', 'kernel'))));
+    this.headBias = tf.tidy(() => tf.variable(tf.randomUniform([1], -bound, bound, 'float32', deriveSeed(seed, 'head', 'bias'))));
   }
 
   /** Frames past the positions built from the source's length are dropped (a longer target cannot be placed). */
@@ -139,13 +145,13 @@ export class AlmtModel implements SentimentModel {
     for (const m of this.sources) sources[m] = tokens[m];
     const hyper = this.ahl.forward(languageStates, sources, hyperStart, { training });
     const fused = this.fusion.forward(languageStates[languageStates.length - 1]!, hyper, { training });
-    const prediction = tf.reshape(this.head.forward(fused), [-1]) as tf.Tensor1D;
+    const prediction = tf.reshape(tf.add(tf.matMul(fused, this.headKernel), this.headBias), [-1]) as tf.Tensor1D;
     return { prediction, tokens, languageStates, hyper };
   }
 
   trainableVariables(): tf.Variable[] {
     const tokenizers = this.modalities.map((m) => this.tokenizers[m]!);
-    return [...partVariables([...tokenizers, this.language]), this.hyperInit, ...partVariables([this.ahl, this.fusion, this.head])];
+    return [...partVariables([...tokenizers, this.language]), this.hyperInit, ...partVariables([this.ahl, this.fusion]), this.headKernel, this.headBias];
   }
 
   lossWeights(): Record<string, number> {

@@ -23,7 +23,9 @@ export function diffLoss(a: tf.Tensor2D, b: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const unit = (x: tf.Tensor2D) => {
       const centred = tf.sub(x, tf.mean(x, 0, true));
-      const norm = stopGradient(tf.norm(centred, 2, 1, true));
+      // Detach before the norm, not after: the norm's own gradient is 0/0 for an all-zero row (a batch of one), and
+      // only stopGradient's zeros (which replace whatever flows back) keep that NaN out of the tape.
+      const norm = tf.norm(stopGradient(centred), 2, 1, true);
       return tf.div(centred, tf.add(norm, ROW_NORM_EPSILON)) as tf.Tensor2D;
     };
     const correlation = tf.matMul(unit(a), unit(b), true, false);

@@ -33,6 +33,7 @@ export const multDefinition = defineModel({
   description: 'baseline: MulT (Tsai et al. 2019), crossmodal transformers for every ordered modality pair, memory transformers, L1 loss (MMSA)',
   schema: MULT_SCHEMA,
   configFile: new URL('../configs/mult.yaml', import.meta.url),
+  testOverrides: { hiddenDim: 8, heads: 2, nlevels: 1 },
   check: (config) => {
     if (config.hiddenDim % config.heads !== 0) return `hiddenDim (${config.hiddenDim}) must be divisible by heads (${config.heads})`;
     if (config.modalities.length < 2) return `modalities "${config.modalities}": MulT needs at least two (its crossmodal attention pairs them)`;

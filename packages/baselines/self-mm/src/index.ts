@@ -59,5 +59,6 @@ export const selfMmDefinition = defineModel({
   description: 'baseline: Self-MM (Yu et al. 2021), fusion + unimodal heads; unimodal labels generated from class-centre distances',
   schema: SELF_MM_SCHEMA,
   configFile: new URL('../configs/self-mm.yaml', import.meta.url),
+  testOverrides: { textOut: 8, audioOut: 8, videoOut: 8, postFusionDim: 8, postTextDim: 8, postAudioDim: 8, postVideoDim: 8 },
   create: (config, info, seed) => new SelfMmModel(selfMmConfigOf(config), info, seed),
 });

@@ -157,6 +157,13 @@ export class SelfMmModel implements SentimentModel {
     return tf.tidy(() => this.forward(batch, false, true).predictions.get('m')!);
   }
 
+  /** The variables of one head (the fusion head for 'm'): what the epoch-1 zero-gradient test inspects. */
+  headVariables(task: Task): tf.Variable[] {
+    const head = this.heads.get(task);
+    if (!head) throw new Error(`self-mm: no ${task} head in this run`);
+    return head.trainableVariables();
+  }
+
   /** The stored labels of a task over the training split (y_m for 'm'). */
   async labels(task: Task): Promise<Float32Array> {
     return this.memory.labels(task);

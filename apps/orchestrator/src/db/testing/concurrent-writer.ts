@@ -1,12 +1,12 @@
 // A worker process for the concurrency test: opens the shared file and writes whole run lifecycles in a loop.
-import { ResultsStore } from '../store';
+import { openStore } from '../open';
 import { HOST, makeEpoch, makeResult, makeSpec } from './fixtures';
 
 const [file, workerText, runsText] = process.argv.slice(2);
 const worker = Number(workerText);
 const runs = Number(runsText);
 
-const store = await ResultsStore.open(file!);
+const store = await openStore(file!);
 const sweep = await store.startSweep({ name: 'concurrent', specPath: 'concurrent.yaml', spec: { worker } });
 // Every worker also links the same shared run, racing on one row.
 await store.ensureRun(sweep.id, { key: 'shared', spec: makeSpec(), config: { experts: 4 }, study: `worker-${worker}`, grid: {} });

@@ -90,7 +90,7 @@ async function details(rx: Rx, rows: RunRow[]): Promise<RunDetail[]> {
   const links = await rx.manager
     .getRepository(SweepRun)
     .createQueryBuilder('link')
-    .innerJoin(Sweep, 'sweep', 'sweep.id = link.sweepId')
+    .innerJoin(Sweep.options.name, 'sweep', 'sweep.id = link.sweepId')
     .select(['sweep.name AS "sweep"', 'link.study AS "study"', 'link.gridJson AS "gridJson"', 'link.runId AS "runId"'])
     .where('link.runId IN (:...ids)', { ids })
     .orderBy('link.id', 'ASC')

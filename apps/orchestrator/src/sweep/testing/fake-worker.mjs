@@ -4,16 +4,20 @@
 //
 //   node fake-worker.mjs [--plan <plan.json>] [--markers <dir>] train --run-spec <file.json> --json --events
 //        [--checkpoint-dir <dir>] [--datasets <file>]
+//   node fake-worker.mjs [...] train --run-spec <dir>/spec.json --run-dir <dir> [...]
+//
+// With --json --events it speaks the stdout protocol; with --run-dir it does what `midg train --run-dir` does:
+// appends each epoch line to <dir>/events.jsonl and writes <dir>/result.json atomically (through a rename).
 //
 // --markers: every invocation writes <dir>/<run id>.<attempt>.<pid>.json ({ spec, argv }), so tests can count
 // invocations; the attempt is how many markers of the same run existed before, plus one.
 // --plan: { "rules": [{ "match": { "seed": 2, ... }, "attempts": [<behaviour>, ...] }] }. The first rule whose match
 // fields (model, source, target, seed, or an override key) all equal the run's decides; attempt n uses
 // attempts[n-1] (the last one when n is larger). Without a matching rule the run succeeds.
-// Behaviours: { "do": "succeed", "delayMs": 0, "epochs": 2, "test": {...}, "valid": {...} }
+// Behaviours: { "do": "succeed", "delayMs": 0, "epochs": 2, "test": {...}, "valid": {...} } (delayMs: spread over the epochs)
 //             { "do": "exit", "code": 3, "stderr": "..." }   { "do": "hang" }   { "do": "sigkill" }
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const all = process.argv.slice(2);
@@ -24,7 +28,8 @@ const option = (args, name) => {
   const index = args.indexOf(name);
   return index >= 0 ? args[index + 1] : undefined;
 };
-if (trainAt < 0 || !argv.includes('--json') || !argv.includes('--events')) {
+const runDir = option(argv, '--run-dir');
+if (trainAt < 0 || (!runDir && (!argv.includes('--json') || !argv.includes('--events')))) {
   process.stderr.write(`midg: error: fake worker called with unexpected arguments: ${all.join(' ')}\n`);
   process.exit(2);
 }
@@ -46,7 +51,14 @@ const rule = plan.rules.find((candidate) => Object.entries(candidate.match).ever
 const behaviour = rule ? rule.attempts[Math.min(attempt, rule.attempts.length) - 1] : { do: 'succeed' };
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const line = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
+const line = (message) => {
+  if (!runDir) process.stdout.write(`${JSON.stringify(message)}\n`);
+  else if (message.event === 'epoch') appendFileSync(join(runDir, 'events.jsonl'), `${JSON.stringify(message)}\n`);
+  else {
+    writeFileSync(join(runDir, 'result.json.tmp'), JSON.stringify(message));
+    renameSync(join(runDir, 'result.json.tmp'), join(runDir, 'result.json'));
+  }
+};
 
 process.stdout.write('fake worker: not a protocol line, to be ignored\n');
 switch (behaviour.do) {
@@ -65,16 +77,18 @@ switch (behaviour.do) {
     const started = Date.now();
     for (let epoch = 1; epoch <= epochs; epoch++) {
       await sleep((behaviour.delayMs ?? 0) / epochs);
-      line({ event: 'epoch', epoch, maxEpochs: epochs, losses: { total: 1 / epoch }, valid: { MAE: 1 / epoch }, samplesPerSecond: 100 });
+      line({ event: 'epoch', epoch, maxEpochs: epochs, losses: { total: 1 / epoch }, learningRate: 0.001, valid: { MAE: 1 / epoch }, samplesPerSecond: 100 });
     }
     const checkpointDir = option(argv, '--checkpoint-dir');
     if (checkpointDir) {
       mkdirSync(checkpointDir, { recursive: true });
       writeFileSync(join(checkpointDir, 'manifest.json'), JSON.stringify({ spec }));
     }
+    const { key, ...runSpec } = spec;
     line({
       event: 'result',
-      spec,
+      spec: runSpec,
+      key: key ?? runId,
       config: { fake: true, ...spec.overrides },
       test: behaviour.test ?? { Has0_acc_2: 0.5 + spec.seed / 1e6, MAE: 0.9 },
       valid: behaviour.valid ?? { MAE: 0.8 },

@@ -38,7 +38,7 @@ export function invocations(markers: string): { spec: RunSpec; pid: number }[] {
 
 /** A planned run for runner tests that do not go through spec expansion (the key is any stable hash). */
 export function plannedRun(seed: number, study = 'table1', grid: Record<string, ConfigValue> = {}): PlannedRun {
-  const spec: RunSpec = { model: 'midg', source: 'synth:mosi:tiny', target: 'synth:mosei:tiny', seed, overrides: { ...grid } };
+  const spec: RunSpec = { model: 'midg', source: 'synth:mosi:tiny', target: 'synth:mosei:tiny', seed, backend: 'wasm', overrides: { ...grid } };
   const key = createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
   return { key, spec, config: { epochs: 2, ...grid }, memberships: [{ study, grid }] };
 }

@@ -1,0 +1,5 @@
+import { InitialSchema1764000000000 } from './1764000000000-initial-schema';
+import { ClaimsAndExecutors1765000000000 } from './1765000000000-claims-and-executors';
+
+/** Every PostgreSQL migration, oldest first: the twins, by name, of sqlite/migrations. */
+export const POSTGRES_MIGRATIONS = [InitialSchema1764000000000, ClaimsAndExecutors1765000000000];

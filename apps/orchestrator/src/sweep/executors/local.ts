@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runWorker } from '../worker';
+import { Channel } from './channel';
+import { runSpecJson, type Executor, type ExecutorEvent, type LaunchContext, type LaunchItem } from './executor';
+
+export interface LocalExecutorOptions {
+  /** Training processes at once. */
+  workers: number;
+  /** The program and leading arguments, e.g. [node, apps/orchestrator/bin/midg.js]; `train ...` is appended. */
+  command: readonly string[];
+  /** Each run's checkpoint goes to `<checkpointRoot>/<run key>`. */
+  checkpointRoot?: string;
+  datasets?: string;
+}
+
+/** The local executor: a pool of worker processes on this machine, each run in its own `midg train` process. */
+export function createLocalExecutor(options: LocalExecutorOptions): Executor {
+  return {
+    name: 'local',
+    slots: options.workers,
+    launch: (batch, context) => launchLocal(options, batch, context),
+  };
+}
+
+async function* launchLocal(options: LocalExecutorOptions, batch: readonly LaunchItem[], context: LaunchContext): AsyncIterable<ExecutorEvent> {
+  const events = new Channel<ExecutorEvent>();
+  // Stops the workers on an interrupt, and when the consumer stops listening (the runner failed).
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  context.signal.addEventListener('abort', onAbort, { once: true });
+  if (context.signal.aborted) stop.abort();
+  const specDir = mkdtempSync(join(tmpdir(), 'midg-sweep-'));
+  const queue = [...batch];
+
+  const worker = async (): Promise<void> => {
+    while (!stop.signal.aborted) {
+      const item = queue.shift();
+      if (!item) return;
+      const { run, attempt } = item;
+      const runSpecFile = join(specDir, `${run.key}.json`);
+      writeFileSync(runSpecFile, runSpecJson(run));
+      events.push({ kind: 'started', key: run.key, attempt });
+      const outcome = await runWorker({
+        command: options.command,
+        runSpecFile,
+        ...(options.checkpointRoot ? { checkpointDir: join(options.checkpointRoot, run.key) } : {}),
+        ...(options.datasets ? { datasets: options.datasets } : {}),
+        cancelSignal: stop.signal,
+        onEpoch: (event) => events.push({ kind: 'epoch', key: run.key, attempt, event }),
+      });
+      // A worker killed because the sweep is stopping did not fail.
+      if (!outcome.ok && stop.signal.aborted) return;
+      events.push({ kind: 'finished', key: run.key, attempt, outcome });
+    }
+  };
+  const pool = Promise.all(Array.from({ length: Math.max(1, Math.min(options.workers, queue.length)) }, worker)).finally(() => events.close());
+  try {
+    yield* events;
+  } finally {
+    stop.abort();
+    await pool;
+    context.signal.removeEventListener('abort', onAbort);
+    rmSync(specDir, { recursive: true, force: true });
+  }
+}
