@@ -4,9 +4,10 @@ import { registerModels, type ModelDefinition } from '@midg/trainer';
 import { midgDefinition } from '@midg/midg';
 import { almtDefinition } from '@midg/almt';
 import { lateFusionDefinition } from '@midg/late-fusion';
+import { misaDefinition } from '@midg/misa';
 import { multDefinition } from '@midg/mult';
 import { selfMmDefinition } from '@midg/self-mm';
 
-export const MODELS: readonly ModelDefinition[] = [midgDefinition, lateFusionDefinition, multDefinition, selfMmDefinition, almtDefinition];
+export const MODELS: readonly ModelDefinition[] = [midgDefinition, lateFusionDefinition, multDefinition, misaDefinition, selfMmDefinition, almtDefinition];
 
 registerModels(MODELS);

@@ -24,6 +24,7 @@ export const misaDefinition = defineModel({
   description: 'baseline: MISA (Hazarika et al. 2020), private/shared subspaces + 1 transformer layer; MSE + diff + CMD + reconstruction',
   schema: MISA_SCHEMA,
   configFile: new URL('../configs/misa.yaml', import.meta.url),
+  testOverrides: { hiddenSize: 8, ffnDim: 16 },
   check: (config) => {
     if (config.hiddenSize % config.heads !== 0) return `hiddenSize (${config.hiddenSize}) must be divisible by heads (${config.heads})`;
     if (new Set(config.modalities).size < 2) return `modalities "${config.modalities}": misa needs at least two (CMD compares shared codes across modalities)`;

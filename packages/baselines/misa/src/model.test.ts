@@ -11,7 +11,7 @@ before(async () => {
   await useBackend('wasm');
 });
 
-const SMALL = { hiddenSize: 8, ffnDim: 16 } as const;
+const SMALL = misaDefinition.testOverrides;
 
 registerModels([misaDefinition]);
 modelContractSuite(misaDefinition, { backend: 'wasm', overrides: { ...SMALL } });
