@@ -45,7 +45,7 @@ describe('Router', () => {
 describe('MixtureOfInvariantExperts', () => {
   const config = { inputDim: 9, hiddenDim: 8, experts: 3, expertHidden: 16, routerHidden: 8, seed: 4 };
 
-  it('outputs the gate-weighted sum of its experts, gates [B, K] and ŷ1 [B]', () => {
+  it('outputs the gate-weighted sum of its experts, gates [B, K] and ŷ1 [B]', async () => {
     const moie = new MixtureOfInvariantExperts(config);
     const input = tf.randomNormal([5, 9]) as tf.Tensor2D;
     const { representation, gates, prediction } = moie.forward(input, EVAL);

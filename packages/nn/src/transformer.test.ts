@@ -72,6 +72,28 @@ forEachBackend(() => {
       encoder.dispose();
     });
 
+    it('layerNormVariables: the in-layer LayerNorm gains and biases, the final one on request', () => {
+      const encoder = new TransformerEncoder(config);
+      const all = encoder.trainableVariables();
+      const norms = encoder.layerNormVariables();
+      assert.equal(norms.length, config.layers * 4, 'two LayerNorms (γ, β) per layer');
+      assert.ok(norms.every((v) => all.includes(v)), 'all of them are trainable variables of the encoder');
+      const dim = config.dim;
+      assert.ok(norms.every((v) => v.shape.length === 1 && v.shape[0] === dim), 'each is a [dim] vector');
+      // Gains start at 1 and biases at 0, alternating.
+      norms.forEach((v, i) => assert.ok(v.dataSync().every((x) => x === (i % 2 === 0 ? 1 : 0)), v.name));
+      const withFinal = encoder.layerNormVariables({ includeFinal: true });
+      assert.deepEqual(withFinal.slice(0, norms.length), norms);
+      assert.deepEqual(withFinal.slice(norms.length), all.slice(-2), 'the final LayerNorm comes last');
+      const bare = new TransformerEncoder({ ...config, finalNorm: false });
+      assert.equal(bare.layerNormVariables({ includeFinal: true }).length, config.layers * 4);
+      const layer = new TransformerLayer(config);
+      assert.equal(layer.layerNormVariables().length, 4);
+      encoder.dispose();
+      bare.dispose();
+      layer.dispose();
+    });
+
     it('is deterministic when not training, seeded, and leaks no tensors', () => {
       const x = random([1, 3, 8], 31);
       const before = tf.memory().numTensors;

@@ -117,6 +117,11 @@ export class TransformerLayer implements TrainablePart {
     return partVariables([this.attentionNorm, this.attention, this.ffnNorm, this.ffnIn, this.ffnOut]);
   }
 
+  /** The gains and biases of the layer's two LayerNorms (what test-time methods such as CASP adapt). */
+  layerNormVariables(): tf.Variable[] {
+    return partVariables([this.attentionNorm, this.ffnNorm]);
+  }
+
   dispose(): void {
     disposeVariables(this.trainableVariables());
   }
@@ -152,6 +157,15 @@ export class TransformerEncoder implements TrainablePart {
 
   trainableVariables(): tf.Variable[] {
     return partVariables(this.norm ? [...this.layers, this.norm] : this.layers);
+  }
+
+  /**
+   * The LayerNorm gains and biases inside the layers (two per layer, in layer order); with `includeFinal`, also
+   * the encoder's final LayerNorm. CASP adapts the in-layer ones only (its reference's `layer_norms`).
+   */
+  layerNormVariables(options: { includeFinal?: boolean } = {}): tf.Variable[] {
+    const inLayers = this.layers.flatMap((layer) => layer.layerNormVariables());
+    return options.includeFinal && this.norm ? [...inLayers, ...this.norm.trainableVariables()] : inLayers;
   }
 
   dispose(): void {

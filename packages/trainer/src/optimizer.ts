@@ -18,7 +18,13 @@ interface GroupState {
   group: ParameterGroup;
   baseRate: number;
   weightDecay: number;
-  optimizer: ScheduledAdam;
+  /**
+   * One Adam per variable, as PyTorch keeps its state per parameter: tf.js's Adam indexes its moment slots by
+   * position in the gradient list, so a variable that gets no gradient on some step (a frozen branch, a phase of
+   * training) would shift every later slot of a shared optimizer. A variable without a gradient is skipped: its
+   * moments and step count stay as they were.
+   */
+  optimizers: Map<tf.Variable, ScheduledAdam>;
 }
 
 /** Scales all gradients together when their global L2 norm exceeds `maxNorm`. */
@@ -56,14 +62,15 @@ export class GroupOptimizer {
     }
     this.groups = groups.map((group) => {
       const baseRate = group.learningRate ?? config.learningRate;
-      return { group, baseRate, weightDecay: group.weightDecay ?? config.weightDecay, optimizer: new ScheduledAdam(baseRate, 0.9, 0.999) };
+      const optimizers = new Map(group.variables.map((v) => [v, new ScheduledAdam(baseRate, 0.9, 0.999)]));
+      return { group, baseRate, weightDecay: group.weightDecay ?? config.weightDecay, optimizers };
     });
   }
 
   /** Multiplies every group's base rate (the schedule's factor). */
   setScale(scale: number): void {
     this.scale = scale;
-    for (const state of this.groups) state.optimizer.setLearningRate(state.baseRate * scale);
+    for (const state of this.groups) for (const optimizer of state.optimizers.values()) optimizer.setLearningRate(state.baseRate * scale);
   }
 
   /** The first group's current rate (what the epoch record shows). */
@@ -73,16 +80,19 @@ export class GroupOptimizer {
 
   /** Applies already-clipped gradients (keyed by variable name) group by group, then decoupled weight decay. */
   apply(grads: tf.NamedTensorMap): void {
-    for (const { group, baseRate, weightDecay, optimizer } of this.groups) {
-      const own = group.variables.flatMap((variable) => (grads[variable.name] ? [{ name: variable.name, tensor: grads[variable.name]! }] : []));
-      optimizer.applyGradients(own);
+    for (const { group, baseRate, weightDecay, optimizers } of this.groups) {
       const decay = weightDecay * baseRate * this.scale;
-      if (decay > 0) for (const v of group.variables) tf.tidy(() => v.assign(tf.mul(v, 1 - decay)));
+      for (const variable of group.variables) {
+        const grad = grads[variable.name];
+        if (!grad) continue;
+        optimizers.get(variable)!.applyGradients([{ name: variable.name, tensor: grad }]);
+        if (decay > 0) tf.tidy(() => variable.assign(tf.mul(variable, 1 - decay)));
+      }
     }
   }
 
   dispose(): void {
-    for (const state of this.groups) state.optimizer.dispose();
+    for (const state of this.groups) for (const optimizer of state.optimizers.values()) optimizer.dispose();
   }
 }
 

@@ -1,11 +1,12 @@
 import { canonicalJson, type ConfigValue } from '@midg/trainer';
 import type { RunRecord, SweepMember } from '../db';
 import { cellOf, columnsGroup, emptyCell, markBest, splitCell } from './cells';
-import { compareValues, groupBy, meanValidMae } from './grouping';
+import { compareValues, groupBy, meanValidMae, modelOrder, type RunGroup } from './grouping';
 import type { HeadlineColumn } from './headline';
 import { datasetLabeler, pairLabelOf } from './labels';
 import type { ResultTable, TableBlock, TableCell, TableRow } from './model';
 import { NotesCollector } from './notes';
+import { modelLabel, targetInputsNote } from './target-inputs';
 
 // Grid tables: one per set of keys the sweep swept together (e.g. alpha × beta), over those keys' settings.
 
@@ -34,7 +35,10 @@ export function buildGridTable(members: SweepMember[], keys: string[], sweep: st
   const gridId = (grid: Record<string, ConfigValue>): string => canonicalJson(keys.map((key) => grid[key]));
   const blocks: TableBlock[] = [];
   const byModelPair = groupBy(links, (link) => JSON.stringify([link.run.model, link.run.source, link.run.target]));
-  for (const id of [...byModelPair.keys()].sort()) {
+  const shown: RunGroup[] = [];
+  // Methods that use target inputs after the others (modelOrder), then by model, source and target.
+  const ids = [...byModelPair.keys()].sort((a, b) => modelOrder(JSON.parse(a)[0], JSON.parse(b)[0]) || a.localeCompare(b));
+  for (const id of ids) {
     const [model, source, target] = JSON.parse(id) as [string, string, string];
     const pair = pairLabelOf(label, source, target);
     const settings = new Map<string, { grid: Record<string, ConfigValue>; runs: RunRecord[] }>();
@@ -48,6 +52,7 @@ export function buildGridTable(members: SweepMember[], keys: string[], sweep: st
     let selectedMae = Number.POSITIVE_INFINITY;
     for (const [settingId, setting] of settings) {
       notes.use(setting.runs);
+      if (setting.runs.length > 0) shown.push({ model, source, target, config: setting.runs[0]!.config, runs: setting.runs });
       notes.missingRuns(`${model} ${pair} ${describe(setting.grid)}`, setting.runs);
       const mae = meanValidMae(setting.runs);
       if (mae !== undefined && mae < selectedMae) [selected, selectedMae] = [settingId, mae];
@@ -85,7 +90,7 @@ export function buildGridTable(members: SweepMember[], keys: string[], sweep: st
       markBest(rows.flatMap((row) => (columnKey ? row.cells.map((cell) => cell.values[position]!) : [row.cells[position]!.values[0]!])));
     }
     blocks.push({
-      title: `${model} ${pair}`,
+      title: `${modelLabel(model)} ${pair}`,
       rowHeader: rowKeys,
       groups: columnKey
         ? [{ label: columnKey, columns: columnValues.map((value) => ({ label: String(value), header: `${columnKey}=${String(value)}` })) }]
@@ -93,6 +98,7 @@ export function buildGridTable(members: SweepMember[], keys: string[], sweep: st
       rows,
     });
   }
+  const targetNote = targetInputsNote(shown, false);
   return {
     name: `grid-${keys.join('-')}`,
     title: `Grid over ${keys.join(' × ')} (sweep ${sweep})`,
@@ -100,6 +106,6 @@ export function buildGridTable(members: SweepMember[], keys: string[], sweep: st
       (keys.length > 1 ? 'Each cell: target ACC / target MAE. ' : '') +
       'Bold: the best target value in the grid; †: the setting with the best mean source-validation MAE (the one a training-domain selection would pick).',
     blocks,
-    notes: notes.notes(GRID_COLUMNS),
+    notes: [...(targetNote ? [targetNote] : []), ...notes.notes(GRID_COLUMNS)],
   };
 }

@@ -1,5 +1,6 @@
 import { canonicalJson, type ConfigRecord, type ConfigValue } from '@midg/trainer';
 import type { RunRecord, SweepMember } from '../db';
+import { usesTargetInputs } from './target-inputs';
 import { variantOf, type VariantKey } from './variants';
 
 // Which runs form a cell or a row: runs grouped by setting, the setting model selection picks, and row order.
@@ -74,7 +75,9 @@ export function comparableSet(groups: RunGroup[], variant: VariantKey): Map<stri
 }
 
 export function modelOrder(a: string, b: string): number {
-  // The proposed method goes last, as in the paper.
+  // Methods that use target inputs come after every DG method (their own row group); among the DG methods the
+  // proposed one goes last, as in the paper.
+  if (usesTargetInputs(a) !== usesTargetInputs(b)) return usesTargetInputs(a) ? 1 : -1;
   if ((a === 'midg') !== (b === 'midg')) return a === 'midg' ? 1 : -1;
   return a.localeCompare(b);
 }

@@ -3,8 +3,9 @@ import { cellOf, columnsGroup, emptyCell, markBestPerColumn, splitCell } from '.
 import { groupBy, groupByConfig, meanValidMae, modelOrder, pairId, selectByValidMae, uniqueRuns, type RunGroup } from './grouping';
 import type { HeadlineColumn } from './headline';
 import { datasetLabeler, pairLabelOf } from './labels';
-import type { ResultTable, TableRow } from './model';
+import type { ResultTable, TableBlock, TableRow } from './model';
 import { NotesCollector, distinguishingSettings } from './notes';
+import { DG_GROUP_TITLE, TARGET_INPUTS_GROUP_TITLE, modelLabel, targetInputsNote, usesTargetInputs } from './target-inputs';
 import { isBaselineConfig } from './variants';
 
 // Table 1: methods × cross-domain pairs. Table 3 (in-domain) has the same layout and is built here too.
@@ -52,24 +53,37 @@ export function buildModelsByPairs(
     // Pairs keep the order the sweep spec lists them in (the paper's column order when the spec follows it).
     .filter(([source, target]) => [...chosen.values()].some((group) => group.source === source && group.target === target));
   const models = [...new Set([...chosen.values()].map((group) => group.model))].sort(modelOrder);
-  const rows: TableRow[] = models.map((model) => ({
-    key: model,
-    labels: [model],
-    cells: pairs.flatMap(([source, target]) => {
-      const group = chosen.get(JSON.stringify([model, source, target]));
-      return splitCell(group ? cellOf(group.runs, options.columns) : emptyCell(options.columns));
-    }),
-  }));
-  markBestPerColumn(rows);
+  const rowsOf = (group: string[]): TableRow[] => {
+    const rows = group.map((model) => ({
+      key: model,
+      labels: [modelLabel(model)],
+      cells: pairs.flatMap(([source, target]) => {
+        const chosenGroup = chosen.get(JSON.stringify([model, source, target]));
+        return splitCell(chosenGroup ? cellOf(chosenGroup.runs, options.columns) : emptyCell(options.columns));
+      }),
+    }));
+    markBestPerColumn(rows);
+    return rows;
+  };
+  // Methods that saw target inputs are a row group of their own, below the DG methods, with their own best marks.
+  const adapting = models.filter(usesTargetInputs);
+  const generalizing = models.filter((model) => !usesTargetInputs(model));
+  const grouped = adapting.length > 0 && generalizing.length > 0;
+  const columnGroups = pairs.map(([source, target]) => columnsGroup(pairLabel(source, target), options.columns));
+  const blocks: TableBlock[] = [
+    ...(generalizing.length > 0 ? [{ ...(grouped ? { title: DG_GROUP_TITLE } : {}), rowHeader: ['Method'], groups: columnGroups, rows: rowsOf(generalizing) }] : []),
+    ...(adapting.length > 0 ? [{ title: TARGET_INPUTS_GROUP_TITLE, rowHeader: ['Method'], groups: columnGroups, rows: rowsOf(adapting) }] : []),
+  ];
   const caption = selected
     ? 'Where a method has several configurations for a pair, the one with the best mean source-validation MAE is shown (training-domain validation, as in DomainBed).'
     : undefined;
+  const targetNote = targetInputsNote([...chosen.values()], grouped);
   return {
     name: options.name,
     title: `${options.title} (sweep ${options.sweep})`,
     ...(caption ? { caption } : {}),
-    blocks: [{ rowHeader: ['Method'], groups: pairs.map(([source, target]) => columnsGroup(pairLabel(source, target), options.columns)), rows }],
-    notes: notes.notes(options.columns),
+    blocks,
+    notes: [...(targetNote ? [targetNote] : []), ...notes.notes(options.columns)],
   };
 }
 

@@ -4,6 +4,7 @@ import { comparableSet, groupBy, groupByConfig, modelOrder, pairId, uniqueRuns, 
 import { datasetLabeler, pairLabelOf } from './labels';
 import type { ResultTable, TableBlock, TableRow } from './model';
 import { NotesCollector } from './notes';
+import { modelLabel, targetInputsNote } from './target-inputs';
 import { ABLATION, MODALITIES, variantOf, type VariantKey } from './variants';
 
 // Table 2: ablations. A block per model and variant key, rows the key's settings, columns the pairs that vary it.
@@ -35,6 +36,7 @@ function buildVariantBlocks(
   rowHeader: string[],
   notes: NotesCollector,
   label: (name: string) => string,
+  shown: RunGroup[],
 ): TableBlock[] {
   const { key, baseline } = variant;
   const blocks: TableBlock[] = [];
@@ -58,6 +60,7 @@ function buildVariantBlocks(
         const group = pair.variants.get(row.value);
         if (!group) return splitCell(emptyCell(TABLE23_COLUMNS));
         notes.use(group.runs);
+        shown.push(group);
         notes.missingRuns(`${model} ${pair.label} ${key}=${row.value}`, group.runs);
         return splitCell(cellOf(group.runs, TABLE23_COLUMNS));
       }),
@@ -68,7 +71,7 @@ function buildVariantBlocks(
     }
     markBestPerColumn(rows);
     blocks.push({
-      title: `${variant.title} — ${model}`,
+      title: `${variant.title} — ${modelLabel(model)}`,
       rowHeader,
       groups: pairs.map((pair) => columnsGroup(pair.label, TABLE23_COLUMNS)),
       rows,
@@ -81,6 +84,7 @@ export function buildTable2(members: SweepMember[], sweep: string): ResultTable 
   const runs = uniqueRuns(members);
   const label = datasetLabeler(runs.flatMap((run) => [run.source, run.target]));
   const notes = new NotesCollector();
+  const shown: RunGroup[] = [];
   const ablationBlocks = buildVariantBlocks(
     runs.filter((run) => variantOf(MODALITIES, run.config) === MODALITIES.baseline),
     ABLATION,
@@ -88,6 +92,7 @@ export function buildTable2(members: SweepMember[], sweep: string): ResultTable 
     ['MoIE', 'CM-Adapter'],
     notes,
     label,
+    shown,
   );
   const modalityBlocks = buildVariantBlocks(
     runs.filter((run) => variantOf(ABLATION, run.config) === ABLATION.baseline),
@@ -96,14 +101,17 @@ export function buildTable2(members: SweepMember[], sweep: string): ResultTable 
     ['Modalities'],
     notes,
     label,
+    shown,
   );
   const blocks = [...ablationBlocks, ...modalityBlocks];
   if (blocks.length === 0) return undefined;
+  // Blocks are per model, and modelOrder puts the methods that use target inputs after the others.
+  const targetNote = targetInputsNote(shown, false);
   return {
     name: 'table2',
     title: `Table 2: Ablations (sweep ${sweep})`,
     caption: 'Within a pair, the rows differ only in the ablated modules (or the modalities used); all other config is the same.',
     blocks,
-    notes: notes.notes(TABLE23_COLUMNS),
+    notes: [...(targetNote ? [targetNote] : []), ...notes.notes(TABLE23_COLUMNS)],
   };
 }

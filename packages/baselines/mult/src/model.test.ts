@@ -21,7 +21,7 @@ test('mult is known by name with MMSA defaults and per-source sections', () => {
   assert.equal(defaults.lrSchedule, 'plateau');
   const resolve = (source: string) => resolveRun({ model: 'mult', source, target: 'synth:mosi:tiny', seed: 1, backend: 'wasm', overrides: {} }).config;
   const mosei = resolve('synth:mosei:tiny');
-  assert.deepEqual([mosei.hiddenDim, mosei.heads, mosei.kernelT, mosei.kernelA, mosei.kernelV, mosei.batchSize, mosei.learningRate], [30, 6, 5, 1, 3, 4, 0.0005]);
+  assert.deepEqual([mosei.hiddenDim, mosei.heads, mosei.kernelT, mosei.kernelA, mosei.kernelV, mosei.batchSize, mosei.learningRate], [30, 6, 5, 1, 3, 32, 0.0005]);
   const sims = resolve('synth:sims:tiny');
   assert.deepEqual([sims.nlevels, sims.kernelA, sims.kernelV], [2, 1, 1]);
   assert.ok(datasets.mosi);

@@ -45,7 +45,7 @@ export function mmsaMetrics(target: string, h: Headline): MetricRecord {
     : { Has0_acc_2: h.acc, Has0_F1_score: h.f1, MAE: h.mae, Corr: h.corr, Non0_acc_2: 0.013, Mult_acc_2: 0.014 };
 }
 
-interface GroupPlan {
+export interface GroupPlan {
   model: string;
   source: string;
   target: string;
@@ -58,7 +58,7 @@ interface GroupPlan {
   absent?: Record<number, Pick<PlannedRun, 'outcome' | 'failure'>>;
 }
 
-function planGroup(plan: GroupPlan): PlannedRun[] {
+export function planGroup(plan: GroupPlan): PlannedRun[] {
   return SEEDS.map((seed) => {
     const config = plan.config;
     const key = createHash('sha256').update(JSON.stringify([plan.model, plan.source, plan.target, seed, config])).digest('hex').slice(0, 16);
@@ -122,10 +122,14 @@ export function plannedRuns(): PlannedRun[] {
 
 /** Writes the planned sweep through ResultsStore, as a sweep would; returns the plan. */
 export async function writePaperSweep(file: string): Promise<PlannedRun[]> {
-  const planned = plannedRuns();
+  return writePlannedSweep(file, SWEEP, plannedRuns());
+}
+
+/** Writes any planned runs as the sweep `name`, as a sweep would; returns the plan. */
+export async function writePlannedSweep(file: string, name: string, planned: PlannedRun[]): Promise<PlannedRun[]> {
   const store = await ResultsStore.open(file);
   try {
-    const sweep = await store.startSweep({ name: SWEEP, specPath: 'experiments/paper.yaml', spec: { name: SWEEP } });
+    const sweep = await store.startSweep({ name, specPath: `experiments/${name}.yaml`, spec: { name } });
     const ids = new Map<string, number>();
     for (const run of planned) {
       const spec = makeSpec({ model: run.model, source: run.source, target: run.target, seed: run.seed, overrides: {} });
