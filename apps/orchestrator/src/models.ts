@@ -5,6 +5,7 @@
 import { registerModels, type ModelDefinition } from '@midg/trainer';
 import { midgDefinition } from '@midg/midg';
 import { almtDefinition } from '@midg/almt';
+import { caspDefinition } from '@midg/casp';
 import { lateFusionDefinition } from '@midg/late-fusion';
 import { misaDefinition } from '@midg/misa';
 import { multDefinition } from '@midg/mult';
@@ -20,6 +21,7 @@ export const MODELS: readonly ModelDefinition[] = [
   selfMmDefinition,
   almtDefinition,
   s2lifDefinition,
+  caspDefinition,
   // <baseline-definitions> the baseline generator inserts new definitions above this line
 ];
 

@@ -62,3 +62,26 @@ test('parameter groups must cover every variable exactly once', () => {
   assert.throws(() => new GroupOptimizer(broken, training({})), /parameter groups must cover every trainable variable exactly once/);
   model.dispose();
 });
+
+test('a variable without a gradient on a step is skipped, and the others keep their own Adam state', async () => {
+  const a = tf.variable(tf.tensor1d([1, 2]));
+  const b = tf.variable(tf.tensor1d([3]));
+  const reference = tf.variable(tf.tensor1d([3]));
+  const owner = { name: 'two', trainableVariables: () => [a, b] } as unknown as ConstructorParameters<typeof GroupOptimizer>[0];
+  const optimizer = new GroupOptimizer(owner, training({ learningRate: 0.1 }));
+  const alone = tf.train.adam(0.1);
+  const grad = (values: number[]) => tf.tensor1d(values);
+  const steps: { a?: number[]; b: number[] }[] = [{ a: [1, 1], b: [2] }, { b: [-1] }, { a: [0.5, 0.5], b: [4] }];
+  for (const step of steps) {
+    const aBefore = Array.from(await a.data());
+    const grads: tf.NamedTensorMap = { [b.name]: grad(step.b), ...(step.a ? { [a.name]: grad(step.a) } : {}) };
+    optimizer.apply(grads);
+    alone.applyGradients({ [reference.name]: grad(step.b) });
+    if (!step.a) assert.deepEqual(Array.from(await a.data()), aBefore, 'no gradient, no move');
+    assert.deepEqual(Array.from(await b.data()), Array.from(await reference.data()), 'b steps exactly as its own Adam');
+    tf.dispose(Object.values(grads));
+  }
+  optimizer.dispose();
+  alone.dispose();
+  tf.dispose([a, b, reference]);
+});
