@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { benchCommand } from './commands/bench';
 import { dataCommand } from './commands/data';
+import { dbCommand } from './commands/db';
 import { evalCommand } from './commands/evaluate';
 import { modelsCommand } from './commands/models';
 import { queryCommand } from './commands/query';
@@ -21,6 +22,7 @@ await yargs(hideBin(process.argv))
   .command(sweepCommand)
   .command(queryCommand)
   .command(tablesCommand)
+  .command(dbCommand)
   .example('$0 data inspect synth:mosi:tiny', 'look at a dataset')
   .example('$0 train --source synth:mosi:tiny --target synth:mosei:tiny', 'one cross-domain run')
   .example('$0 sweep --spec experiments/default.yaml', 'the default sweep (also: npx nx run orchestrator:sweep)')

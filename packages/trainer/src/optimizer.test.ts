@@ -6,7 +6,9 @@ import { generateSyntheticDomain } from '@midg/features';
 import { GroupOptimizer, clipByGlobalNorm, clipByValue, createSchedule } from './optimizer';
 import { dataInfoOf, trainStep } from './train';
 import { resolveRun, registerModels } from './registry';
-import { ProbeModel, probeModelDefinition } from './testing';
+import { PROBE_SCHEMA, ProbeModel, probeModelDefinition } from './testing';
+import { parseConfig } from './schema';
+import { TRAINING_SCHEMA } from './training-config';
 
 before(async () => {
   await useBackend('wasm');
@@ -57,7 +59,8 @@ test('warmup-cosine ramps up linearly then decays to 0; plateau cuts the rate af
 
 test('parameter groups must cover every variable exactly once', () => {
   const dataset = generateSyntheticDomain('mosi', { preset: 'tiny' });
-  const model = new ProbeModel(resolveRun({ model: 'probe', source: 'synth:mosi:tiny', target: 'synth:mosi:tiny', seed: 1, backend: 'wasm', overrides: {} }).config as unknown as ConstructorParameters<typeof ProbeModel>[0], dataInfoOf(dataset), 1);
+  const config = parseConfig({ ...TRAINING_SCHEMA, ...PROBE_SCHEMA }, resolveRun({ model: 'probe', source: 'synth:mosi:tiny', target: 'synth:mosi:tiny', seed: 1, backend: 'wasm', overrides: {} }).config);
+  const model = new ProbeModel(config, dataInfoOf(dataset), 1);
   const broken = Object.assign(Object.create(Object.getPrototypeOf(model)) as typeof model, model, { parameterGroups: () => [{ name: 'w', variables: [model.weights] }] });
   assert.throws(() => new GroupOptimizer(broken, training({})), /parameter groups must cover every trainable variable exactly once/);
   model.dispose();
@@ -67,7 +70,7 @@ test('a variable without a gradient on a step is skipped, and the others keep th
   const a = tf.variable(tf.tensor1d([1, 2]));
   const b = tf.variable(tf.tensor1d([3]));
   const reference = tf.variable(tf.tensor1d([3]));
-  const owner = { name: 'two', trainableVariables: () => [a, b] } as unknown as ConstructorParameters<typeof GroupOptimizer>[0];
+  const owner = { name: 'two', trainableVariables: () => [a, b] };
   const optimizer = new GroupOptimizer(owner, training({ learningRate: 0.1 }));
   const alone = tf.train.adam(0.1);
   const grad = (values: number[]) => tf.tensor1d(values);
@@ -76,7 +79,7 @@ test('a variable without a gradient on a step is skipped, and the others keep th
     const aBefore = Array.from(await a.data());
     const grads: tf.NamedTensorMap = { [b.name]: grad(step.b), ...(step.a ? { [a.name]: grad(step.a) } : {}) };
     optimizer.apply(grads);
-    alone.applyGradients({ [reference.name]: grad(step.b) });
+    alone.applyGradients([{ name: reference.name, tensor: grad(step.b) }]);
     if (!step.a) assert.deepEqual(Array.from(await a.data()), aBefore, 'no gradient, no move');
     assert.deepEqual(Array.from(await b.data()), Array.from(await reference.data()), 'b steps exactly as its own Adam');
     tf.dispose(Object.values(grads));

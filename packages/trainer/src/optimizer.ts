@@ -52,7 +52,7 @@ export class GroupOptimizer {
   private readonly groups: GroupState[];
   private scale = 1;
 
-  constructor(model: SentimentModel, config: TrainingConfig) {
+  constructor(model: Pick<SentimentModel, 'name' | 'trainableVariables' | 'parameterGroups'>, config: Pick<TrainingConfig, 'learningRate' | 'weightDecay'>) {
     const all = model.trainableVariables();
     const groups = model.parameterGroups?.() ?? [{ name: 'all', variables: all }];
     const grouped = groups.flatMap((group) => group.variables);

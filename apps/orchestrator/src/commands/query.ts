@@ -1,12 +1,12 @@
 import type { Argv, CommandModule } from 'yargs';
-import { ResultsStore, runReadOnlySql, type RunDetail, type RunFilter, type RunRecord, type RunStatus, type SqlResult } from '../db';
+import { openStore, RUN_STATUSES, type ResultsReader, type RunDetail, type RunFilter, type RunRecord, type RunStatus, type SqlResult } from '../db';
 import { runCommand } from '../errors';
 import { splitPair } from '../sweep/spec';
 import { displayValue, toCsv, toTextTable } from '../tables/format';
 import { HEADLINE_COLUMNS, formatHeadline, headlineValues } from '../tables/headline';
 
 const DEFAULT_DB = 'results/midg.sqlite';
-const STATUSES: RunStatus[] = ['pending', 'running', 'done', 'failed'];
+const STATUSES = RUN_STATUSES;
 type ListFormat = 'table' | 'csv' | 'json';
 
 interface QueryArgs {
@@ -176,8 +176,8 @@ export function describeRun(detail: RunDetail): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function withStore<T>(db: string, body: (store: ResultsStore) => Promise<T>): Promise<T> {
-  const store = await ResultsStore.open(db, { readonly: true });
+async function withStore<T>(db: string, body: (store: ResultsReader) => Promise<T>): Promise<T> {
+  const store = await openStore(db, { readonly: true });
   try {
     return await body(store);
   } finally {
@@ -221,7 +221,7 @@ const listCommand: CommandModule<object, QueryArgs> = {
       .option('status', { choices: STATUSES })
       .option('where', { type: 'string', array: true, describe: 'resolved config key=value (repeatable), e.g. experts=4' })
       .option('format', { choices: ['table', 'csv', 'json'] as const, default: 'table' as const, describe: 'csv/json export everything' })
-      .option('sql', { type: 'string', describe: 'run one read-only SQL statement instead (tables: sweep, run, sweep_run, metric, epoch_log, artifact)' })
+      .option('sql', { type: 'string', describe: 'run one read-only SQL statement instead (tables: sweep, run, sweep_run, metric, epoch_log, artifact; on PostgreSQL quote camelCase columns: "runId")' })
       .conflicts('sql', FILTERS)
       .example('$0 query --sweep paper --status failed', 'what failed in the sweep "paper"')
       .example('$0 query --pair synth:mosi:tiny->synth:sims:tiny --where experts=4 --format csv', 'export one pair at K = 4')
@@ -230,7 +230,8 @@ const listCommand: CommandModule<object, QueryArgs> = {
   handler: (args) =>
     runCommand(async () => {
       if (args.sql !== undefined) {
-        process.stdout.write(sqlOutput(runReadOnlySql(args.db, args.sql), args.format));
+        const sql = args.sql;
+        await withStore(args.db, async (store) => process.stdout.write(sqlOutput(await store.sql(sql), args.format)));
         return;
       }
       const filter = filterOf(args);
@@ -249,7 +250,7 @@ export const queryCommand: CommandModule = {
   describe: 'list and inspect runs in the results database',
   builder: (y: Argv) =>
     y
-      .option('db', { type: 'string', default: DEFAULT_DB, describe: 'results database file' })
+      .option('db', { type: 'string', default: DEFAULT_DB, describe: 'results database: an SQLite file or a postgresql:// URL' })
       .command(showCommand)
       .command(listCommand),
   handler: () => {},

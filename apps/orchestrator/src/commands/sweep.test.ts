@@ -133,8 +133,45 @@ it('--dry-run lists the runs without a database; a bad spec is one error line', 
   assert.match(lines[2]!, /^[0-9a-f]{16} {2}grid +midg synth:mosi:tiny -> synth:mosei:tiny seed 1 {2}epochs=2 experts=2$/);
   assert.ok(!existsSync(t.db));
   assert.equal(bad.exitCode, 1);
-  assert.equal(bad.stderr, `midg: error: ${badSpec}: studies[0].grid.alpha: expected a non-empty list of numbers`);
+  assert.equal(bad.stderr, `midg: error: ${badSpec}: studies[0].grid.alpha: expected a non-empty list of values for "alpha"`);
   assert.ok(!existsSync(join(t.dir, 'results')), 'nothing is created for a bad spec');
+});
+
+it('--dry-run --executor slurm on 1,000 runs prints the sbatch script it would submit, and touches nothing', async () => {
+  const seeds = Array.from({ length: 1000 }, (_, i) => i + 1);
+  const t = setup(seeds, [], { slurm: { time: '01:00:00', mem: '4G', extra: ['--qos=short'] } });
+  const result = await t.sweep('--dry-run', '--executor', 'slurm', '--partition', 'cpu', '--workers', '50', '--work-dir', join(t.dir, 'work'));
+  assert.equal(result.exitCode, 0, result.stderr);
+  const lines = result.stdout.trimEnd().split('\n');
+  assert.equal(lines[0], `sweep cli${cases}: 1000 runs (1000 study links) from ${t.spec}`);
+  const at = lines.findIndex((line) => line.startsWith('slurm: would submit'));
+  assert.equal(at, 2 + 1000, 'the plan first, then the script');
+  assert.equal(lines[at], `slurm: would submit 1 job array(s) for 1000 run(s) (at most 1001 tasks each, Slurm's default MaxArraySize), 50 at once, work dir ${join(t.dir, 'work')}`);
+  const script = lines.slice(at + 2).join('\n');
+  assert.match(script, /^#!\/bin\/bash\n#SBATCH --job-name=midg-cli\d+-dry-run\n#SBATCH --array=0-999%50\n/);
+  for (const directive of ['--partition=cpu', '--time=01:00:00', '--mem=4G', '--cpus-per-task=1', '--qos=short', '--no-requeue', `--chdir=${t.dir}`]) {
+    assert.ok(script.includes(`#SBATCH ${directive}\n`), directive);
+  }
+  assert.match(script, /exec .* train --run-spec "\$RUN_DIR\/spec.json" --run-dir "\$RUN_DIR" --checkpoint-dir .*\/results\/checkpoints\/"\$KEY"$/);
+  assert.ok(!existsSync(join(t.dir, 'results')) && !existsSync(join(t.dir, 'work')), 'nothing written');
+});
+
+it('bad executor or database input is one error line, before anything is written', async () => {
+  const t = setup([1]);
+  const noSlurm = { ...process.env, PATH: '/nonexistent', MIDG_WORKER_COMMAND: JSON.stringify([process.execPath, 'w.mjs']), CI: '1' };
+  const cases = await Promise.all([
+    t.sweep('--partition', 'gpu'),
+    execa(process.execPath, [MIDG_BIN, 'sweep', '--spec', t.spec, '--db', t.db, '--executor', 'slurm'], { reject: false, cwd: t.dir, env: noSlurm }),
+    t.sweep('--db', 'mysql://root@localhost/midg'),
+    t.sweep('--db', 'postgresql://someone:secret@127.0.0.1:1/midg'),
+  ]);
+  assert.deepEqual(cases.map((result) => result.exitCode), [1, 1, 1, 1]);
+  assert.equal(cases[0]!.stderr, 'midg: error: --partition is a Slurm option; it needs --executor slurm');
+  assert.match(cases[1]!.stderr, /^midg: error: sbatch not found: --executor slurm runs where Slurm's commands \(sbatch, squeue, scancel, scontrol\) are on PATH, e\.g\. a login node$/);
+  assert.equal(cases[2]!.stderr, 'midg: error: --db mysql://root@localhost/midg: unsupported database URL scheme "mysql"; expected a file path or a postgresql:// URL');
+  assert.match(cases[3]!.stderr, /^midg: error: cannot connect to postgresql:\/\/someone:\*\*\*@127\.0\.0\.1:1\/midg: .*ECONNREFUSED.*$/);
+  for (const result of cases) assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+  assert.ok(!existsSync(join(t.dir, 'results')), 'nothing written');
 });
 
 it('MIDG_WORKER_COMMAND must be a JSON array of strings', () => {

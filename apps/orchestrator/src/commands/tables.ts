@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { ResultsStore, type SweepMember } from '../db';
+import { openStore, type ResultsStore, type SweepMember } from '../db';
 import { runCommand } from '../errors';
 import {
   buildGridTable,
@@ -57,7 +57,7 @@ export const tablesCommand: CommandModule<object, TablesArgs> = {
   describe: "build the paper's tables (mean ± std over seeds) from the results database",
   builder: (y: Argv) =>
     y
-      .option('db', { type: 'string', default: 'results/midg.sqlite', describe: 'results database file' })
+      .option('db', { type: 'string', default: 'results/midg.sqlite', describe: 'results database: an SQLite file or a postgresql:// URL' })
       .option('sweep', { type: 'string', describe: 'sweep name (default: the latest started sweep)' })
       .option('table', { type: 'string', choices: ['1', '2', '3', 'grid'] as const, describe: '1: domain generalization, 2: ablations, 3: in-domain, grid: a swept key' })
       .option('keys', { type: 'string', describe: 'with --table grid: the swept keys, e.g. alpha,beta or experts (default: every grid)' })
@@ -76,7 +76,8 @@ export const tablesCommand: CommandModule<object, TablesArgs> = {
       .example('$0 tables --out-dir results/tables', 'every table in every format') as unknown as Argv<TablesArgs>,
   handler: (args) =>
     runCommand(async () => {
-      const store = await ResultsStore.open(args.db, { readonly: true });
+      // The tables module still types its store as ResultsStore; it only reads.
+      const store = (await openStore(args.db, { readonly: true })) as ResultsStore;
       try {
         if (args['out-dir'] !== undefined) {
           const paths = await writeSweepTables(store, args.sweep, args['out-dir']);

@@ -2,7 +2,14 @@
 // memory.test.ts, sqlite.test.ts and postgres.test.ts call storeSuite with a way to make a fresh store.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostname } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { runSweep } from '../../sweep/runner';
+import { instantExecutor } from '../../sweep/testing/instant-executor';
+import { plannedRun } from '../../sweep/testing/fixtures';
 import { copyResults } from '../copy';
 import { currentOwner } from '../lease';
 import type { RunFilter, SweepOwner } from '../records';
@@ -17,6 +24,8 @@ export interface StoreFactory {
   /** Opens the store at location again (another connection, as another process would); absent for memory. */
   reopen?(store: ResultsStore): Promise<ResultsStore>;
 }
+
+const SWEEP_PROCESS = fileURLToPath(new URL('./sweep-process.ts', import.meta.url));
 
 const owner = (token: string, extra: Partial<SweepOwner> = {}): SweepOwner => ({ host: hostname(), pid: process.pid, token, ...extra });
 
@@ -262,6 +271,52 @@ export function storeSuite(factory: StoreFactory): void {
       } finally {
         await source.close();
         await target.close();
+      }
+    });
+
+    it(`three sweeps sharing runs write one store at once${factory.reopen ? ', each from its own process' : ''}: no run lost, none run twice`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'midg-suite-'));
+      const log = join(dir, 'executions.log');
+      const sweeps: [string, number, number][] = [['share-a', 1, 12], ['share-b', 7, 18], ['share-c', 1, 18]];
+      try {
+        const results = factory.reopen
+          ? (
+              await Promise.all(
+                sweeps.map(([name, first, last]) =>
+                  execa(process.execPath, ['--import', 'tsx', SWEEP_PROCESS, store.location, name, String(first), String(last), log], { reject: false }),
+                ),
+              )
+            ).map((result) => {
+              assert.equal(result.exitCode, 0, result.stderr);
+              return JSON.parse(result.stdout) as { status: string; done: number; total: number };
+            })
+          : await Promise.all(
+              sweeps.map(([name, first, last]) =>
+                runSweep(store, {
+                  name,
+                  specPath: `${name}.yaml`,
+                  spec: {},
+                  runs: Array.from({ length: last - first + 1 }, (_, i) => plannedRun(first + i)),
+                  retries: 0,
+                  executor: instantExecutor({ log, delayMs: 15 }),
+                  host: HOST,
+                  waitPollMs: 50,
+                }),
+              ),
+            );
+        assert.deepEqual(results.map(({ status, done, total }) => [status, done, total]), [['done', 12, 12], ['done', 12, 12], ['done', 18, 18]]);
+        const executions = readFileSync(log, 'utf8').trim().split('\n').map((line) => line.split(' ')[0]);
+        assert.equal(executions.length, 18, 'each of the 18 distinct runs executed once');
+        assert.equal(new Set(executions).size, 18);
+        for (const [name, first, last] of sweeps) {
+          const runs = await store.findRuns({ sweep: name });
+          assert.equal(runs.length, last - first + 1, name);
+          assert.ok(runs.every((run) => run.status === 'done' && run.attempts === 1 && run.failures.length === 0), name);
+        }
+        const keys = (await store.findRuns({ sweep: 'share-c' })).map((run) => run.key);
+        assert.equal(new Set(keys).size, 18, 'one row per key');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 

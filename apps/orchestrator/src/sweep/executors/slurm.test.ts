@@ -52,6 +52,22 @@ function setup(runs: PlannedRun[], rules: FakeRule[] = [], extra: Partial<SweepO
   return { dir, workDir, slurm, markers: worker.markers, options, events, executor };
 }
 
+/** The store, until the nth call of method: that one throws, as if the host had been killed right there. */
+function dyingAt(store: MemoryStore, method: 'completeRun' | 'markRunning', n: number): MemoryStore {
+  let calls = 0;
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (property !== method) return value.bind(target);
+      return async (...args: unknown[]) => {
+        if (++calls === n) throw new Error('host killed');
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
 const detail = async (store: ResultsStore, run: PlannedRun): Promise<RunDetail> => (await store.getRunDetail(run.key))!;
 const notes = (events: SweepEvent[]): string[] => events.flatMap((event) => (event.kind === 'note' ? [event.message] : []));
 
@@ -86,10 +102,11 @@ describe('Slurm executor (fake Slurm)', () => {
     const runs = [1, 2, 3].map((seed) => plannedRun(seed));
     const t = setup(runs, [{ match: {}, attempts: [{ do: 'hang' }, { do: 'succeed' }] }], { retries: 1 });
     const store = new MemoryStore();
+    // Each task of the first array is killed once its worker is up (task i runs seed i + 1).
     const killer = setInterval(() => {
+      if (t.slurm.submitted.length !== 1) return;
       for (const task of t.slurm.running()) {
-        if (t.slurm.submitted.length !== 1) continue;
-        t.slurm.fail(task, (['TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL'] as const)[task.index]!);
+        if (invocations(t.markers).some((call) => call.spec.seed === task.index + 1)) t.slurm.fail(task, (['TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL'] as const)[task.index]!);
       }
     }, 60);
     const summary = await runSweep(store, t.options);
@@ -115,7 +132,7 @@ describe('Slurm executor (fake Slurm)', () => {
     t.slurm.forgetFinished = true;
     const killer = setInterval(() => {
       const hanging = t.slurm.running().find((task) => task.index === 0);
-      if (hanging) t.slurm.fail(hanging, 'TIMEOUT');
+      if (hanging && invocations(t.markers).some((call) => call.spec.seed === 1)) t.slurm.fail(hanging, 'TIMEOUT');
     }, 60);
     const store = new MemoryStore();
     const summary = await runSweep(store, t.options);
@@ -147,6 +164,7 @@ describe('Slurm executor (fake Slurm)', () => {
     clearInterval(poll);
     assert.equal(summary.status, 'interrupted');
     assert.deepEqual((await store.findRuns()).map((run) => run.status), ['pending', 'pending', 'pending']);
+    await t.slurm.settle();
     assert.deepEqual(t.slurm.running(), []);
     assert.ok(notes(t.events).some((note) => /^slurm: cancelled job \d+$/.test(note)));
     assert.ok((await store.findRuns()).every((run) => run.failures.length === 0), 'a cancelled run did not fail');
@@ -156,27 +174,19 @@ describe('Slurm executor (fake Slurm)', () => {
     const runs = [1, 2, 3, 4, 5, 6].map((seed) => plannedRun(seed));
     const rules: FakeRule[] = [
       { match: { seed: 6 }, attempts: [{ do: 'exit', code: 2, stderr: 'midg: error: boom\n' }, { do: 'succeed', delayMs: 50 }] },
-      { match: {}, attempts: [{ do: 'succeed', delayMs: 300 }] },
+      { match: { seed: 5 }, attempts: [{ do: 'succeed', delayMs: 4000 }] },
+      { match: { seed: 4 }, attempts: [{ do: 'succeed', delayMs: 900 }] },
+      { match: { seed: 3 }, attempts: [{ do: 'succeed', delayMs: 900 }] },
+      { match: {}, attempts: [{ do: 'succeed', delayMs: 100 }] },
     ];
     const t = setup(runs, rules, {}, { parallel: 6 });
     const store = new MemoryStore();
     // The host "dies" at its second recorded result: no more events are taken, nothing is cancelled.
-    let completions = 0;
-    const dying = new Proxy(store, {
-      get(target, property, receiver) {
-        if (property === 'completeRun') {
-          return async (...args: Parameters<MemoryStore['completeRun']>) => {
-            if (++completions === 2) throw new Error('host killed');
-            return target.completeRun(...args);
-          };
-        }
-        const value = Reflect.get(target, property, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const dying = dyingAt(store, 'completeRun', 2);
     await assert.rejects(runSweep(dying, t.options), /host killed/);
     assert.ok(t.slurm.running().length > 0, 'the array goes on without its host');
-    await t.slurm.settle();
+    // Seeds 3 and 4 finish while nobody watches; seed 5 is still running when the sweep comes back.
+    await new Promise((resolve) => setTimeout(resolve, 1800));
 
     const second = await runSweep(store, { ...t.options, executor: t.executor(), retries: 0 });
     assert.deepEqual([second.status, second.done], ['done', 6]);
@@ -184,7 +194,19 @@ describe('Slurm executor (fake Slurm)', () => {
     for (const run of runs.slice(0, 5)) assert.equal(invocations(t.markers).filter((call) => call.spec.seed === run.spec.seed).length, 1);
     const six = (await detail(store, runs[5]!)).run;
     assert.deepEqual([six.attempts, six.failures.map((failure) => [failure.attempt, failure.reason])], [2, [[1, 'exit 2: midg: error: boom']]]);
-    assert.ok(notes(t.events).some((note) => /recorded \d result\(s\) written while the sweep was away/.test(note)), notes(t.events).join('\n'));
+    assert.ok(notes(t.events).some((note) => /recorded [1-3] result\(s\) written while the sweep was away/.test(note)), notes(t.events).join('\n'));
+    assert.ok(notes(t.events).some((note) => /^slurm: reattached to job 100 \(1 task\(s\) still queued or running\)$/.test(note)), notes(t.events).join('\n'));
+  });
+
+  it('a task that failed while the host was away is recorded as that earlier attempt, without using up a try', async () => {
+    const t = setup([plannedRun(1)], [{ match: {}, attempts: [{ do: 'exit', code: 2, stderr: 'midg: error: late\n' }, { do: 'succeed' }] }]);
+    const store = new MemoryStore();
+    await assert.rejects(runSweep(dyingAt(store, 'markRunning', 1), t.options), /host killed/);
+    await t.slurm.settle();
+    const summary = await runSweep(store, { ...t.options, executor: t.executor() });
+    assert.deepEqual([summary.status, summary.done], ['done', 1]);
+    const { run } = await detail(store, plannedRun(1));
+    assert.deepEqual([run.attempts, run.failures.map((failure) => [failure.attempt, failure.exitCode, failure.reason])], [2, [[1, 2, 'exit 2: midg: error: late']]]);
   });
 
   it('an sbatch that refuses the job is one error, and leaves nothing to reattach to', async () => {

@@ -179,7 +179,9 @@ function failure(task: Task, workDir: string, resources: SlurmResources, now: nu
     reason = `task ended, Slurm no longer says how: ${lastLine || 'no output'} [${where}]`;
   }
   // Otherwise (FAILED with an exit code) the exit code and the log's last line say it, as for a local worker.
-  const stderrTail = `${log}${log && !log.endsWith('\n') ? '\n' : ''}${state ? `slurm: ${where} ${state}${end?.reason ? ` (${end.reason})` : ''}\n` : ''}`.slice(-STDERR_TAIL_CHARS);
+  // Slurm's verdict goes under the log when it is more than the exit code (which the log's last line explains).
+  const verdict = state && state !== 'FAILED' ? `slurm: ${where} ${state}${end?.reason ? ` (${end.reason})` : ''}\n` : '';
+  const stderrTail = `${log}${log && verdict && !log.endsWith('\n') ? '\n' : ''}${verdict}`.slice(-STDERR_TAIL_CHARS);
   return {
     ok: false,
     exitCode: end?.exitCode ?? null,
