@@ -164,7 +164,8 @@ slurm_up() {
     return 0
   fi
   [[ -f "$SLURM_CONF" ]] || slurm_conf
-  alive "$SLURM_DIR/slurmctld.pid" || slurmctld -f "$SLURM_CONF" || die "slurmctld did not start; see $SLURM_DIR/slurmctld.log"
+  # -c: a controller starting over forgets the jobs of an earlier one (a machine restarted under its folder).
+  alive "$SLURM_DIR/slurmctld.pid" || slurmctld -c -f "$SLURM_CONF" || die "slurmctld did not start; see $SLURM_DIR/slurmctld.log"
   alive "$SLURM_DIR/slurmd.pid" || slurmd -f "$SLURM_CONF" || die "slurmd did not start; see $SLURM_DIR/slurmd.log"
   local state="" i
   for i in $(seq 1 60); do
@@ -197,8 +198,13 @@ slurm_down() {
       kill -9 "$pid" 2>/dev/null || true
     fi
   done
-  # Job steps outlive slurmd; anything still running from our spool is ours to end.
-  pkill -9 -f "^slurmstepd: \[.*\]" 2>/dev/null || true
+  # Job steps outlive slurmd: end those of this cluster (their environment names our slurm.conf), by pid.
+  local pid
+  for pid in $(pgrep -x slurmstepd 2>/dev/null || true); do
+    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "SLURM_CONF=$SLURM_DIR/slurm.conf"; then
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
 }
 
 write_env() {

@@ -26,6 +26,30 @@ export interface Split {
   rawText?: string[];
 }
 
+/**
+ * Which MMSA metric set (MetricsTop) scores a dataset: `mosi` (the MOSI/MOSEI regression metrics: Has0/Non0
+ * binary accuracy, 5- and 7-class accuracy, MAE, Corr) or `sims` (the CH-SIMS ones: labels clipped to [-1, 1],
+ * 2/3/5-class accuracy, MAE, Corr). A property of the dataset, never of its name.
+ */
+export const METRIC_FAMILIES = ['mosi', 'sims'] as const;
+export type MetricFamily = (typeof METRIC_FAMILIES)[number];
+
+/** The label range a metric family is defined on: [-3, 3] for `mosi`, [-1, 1] for `sims`. */
+export const METRIC_FAMILY_RANGES: Readonly<Record<MetricFamily, readonly [number, number]>> = { mosi: [-3, 3], sims: [-1, 1] };
+
+/**
+ * The metric family a label range implies when none is declared: a range within [-1, 1] (SIMS's) → `sims`, any
+ * wider range (MOSI/MOSEI's [-3, 3]) → `mosi`.
+ */
+export function metricFamilyForRange(range: readonly [number, number]): MetricFamily {
+  return Math.max(Math.abs(range[0]), Math.abs(range[1])) <= 1 ? 'sims' : 'mosi';
+}
+
+/** A dataset's metric family: the one its loader set, else the default of its label range. */
+export function datasetMetricFamily(dataset: Pick<Dataset, 'labelRange' | 'metricFamily'>): MetricFamily {
+  return dataset.metricFamily ?? metricFamilyForRange(dataset.labelRange);
+}
+
 export type DatasetSource =
   | { kind: 'mmsa'; path: string }
   | { kind: 'synthetic'; domain: string; preset: string; seed: number };
@@ -33,10 +57,15 @@ export type DatasetSource =
 export interface Dataset {
   /** The name it was resolved from, e.g. `synth:mosi:tiny` or `mmsa:/data/mosi.pkl`. */
   name: string;
-  /** Domain name used in tables and domain labels, e.g. `mosi`, `mosei`, `sims`. */
+  /** Domain name used in tables, config sections and domain labels, e.g. `mosi`, `mosei`, `sims`; it picks no metrics. */
   domain: string;
   /** Declared label range; loaders reject labels outside it. */
   labelRange: readonly [min: number, max: number];
+  /**
+   * The metric set that scores it (declared, else defaulted from `labelRange`). Every loader sets it; read it with
+   * `datasetMetricFamily`, which applies the same default to a hand-built dataset that lacks it.
+   */
+  metricFamily?: MetricFamily;
   /** Feature dim per present modality. */
   dims: Partial<Record<Modality, number>>;
   /** Padded sequence length per present modality. */

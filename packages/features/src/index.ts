@@ -1,6 +1,6 @@
 export * from './dataset';
 export { KNOWN_DOMAINS, domainFromPath, parseDatasetName, type DatasetRef } from './names';
-export { loadMmsa, writeMmsa, type MmsaOptions } from './mmsa';
+export { loadMmsa, undeclaredUnitRangeWarning, writeMmsa, type MmsaOptions } from './mmsa';
 export { scanTensor, validateDataset, type TensorScan } from './validate';
 export { inspectDataset } from './inspect';
 export { loadDatasetsConfig, parseModalities, resolveDataset, type DatasetAlias, type ResolveOptions } from './resolve';

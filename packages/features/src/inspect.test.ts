@@ -12,7 +12,7 @@ test('the report has a row per split and modality with shape, true lengths and b
   const report = inspectDataset(dataset);
   const lines = report.split('\n');
   assert.equal(lines[0], 'tiny');
-  assert.equal(lines[1], 'domain mosi, labels in [-3, 3], modalities tav');
+  assert.equal(lines[1], 'domain mosi, labels in [-3, 3], metrics mosi, modalities tav');
   const row = (split: string, modality: string): string[] => {
     const found = lines.find((line) => line.startsWith(`${split} `) && line.split(/\s+/)[1] === modality);
     assert.ok(found, `${split} ${modality} row`);

@@ -1,5 +1,5 @@
 /** A plain-text summary of a dataset: per split and modality, shapes, true lengths, labels and bad values. */
-import { MODALITY_NAMES, SPLITS, type Dataset } from './dataset';
+import { MODALITY_NAMES, SPLITS, datasetMetricFamily, type Dataset } from './dataset';
 import { scanTensor } from './validate';
 
 /** Aligns columns: text to the left, numbers (and their headers) to the right. */
@@ -59,7 +59,7 @@ export function inspectDataset(dataset: Dataset): string {
   const [low, high] = dataset.labelRange;
   return [
     `${dataset.name}`,
-    `domain ${dataset.domain}, labels in [${low}, ${high}], modalities ${dataset.modalities.join('')}`,
+    `domain ${dataset.domain}, labels in [${low}, ${high}], metrics ${datasetMetricFamily(dataset)}, modalities ${dataset.modalities.join('')}`,
     '',
     table(
       ['split', 'modality', 'shape [N, L, D]', 'len min', 'len mean', 'len max', 'NaN', 'inf', 'nonzero pad'],

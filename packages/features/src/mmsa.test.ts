@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DataError, SPLITS, type Dataset } from './dataset';
+import { DataError, SPLITS, datasetMetricFamily, metricFamilyForRange, type Dataset } from './dataset';
 import { loadMmsa, writeMmsa } from './mmsa';
 import { readPickleFile } from './pickle/reader';
 import { assemble, py2String, tinyDataset } from './pickle/testing';
@@ -33,6 +33,7 @@ test('reads the real CMU-MOSI file: 1275/172/752 segments, dims t100 a73 v100, s
   assert.equal(dataset.name, `mmsa:${MOSI}`);
   assert.equal(dataset.domain, 'mosi');
   assert.deepEqual(dataset.labelRange, [-3, 3]);
+  assert.equal(dataset.metricFamily, 'mosi');
   assert.deepEqual(dataset.modalities, ['t', 'a', 'v']);
   assert.deepEqual(dataset.dims, { t: 100, a: 73, v: 100 });
   assert.deepEqual(dataset.seqLens, { t: 1, a: 1, v: 1 });
@@ -101,7 +102,7 @@ test('writeMmsa then loadMmsa gives the dataset back', () => {
   const path = join(dir, 'roundtrip.pkl');
   writeMmsa(original, path);
   const loaded = loadMmsa(path, { name: original.name, domain: original.domain, labelRange: original.labelRange });
-  assert.deepStrictEqual(loaded, { ...original, source: { kind: 'mmsa', path } });
+  assert.deepStrictEqual(loaded, { ...original, metricFamily: 'mosi', source: { kind: 'mmsa', path } });
 });
 
 test('domain and label range default from the file name: sims → [-1, 1], others → [-3, 3]', () => {
@@ -109,15 +110,85 @@ test('domain and label range default from the file name: sims → [-1, 1], other
   for (const split of SPLITS) dataset.splits[split].labels = dataset.splits[split].labels.map((label) => label / 3);
   const sims = join(dir, 'ch-sims_unaligned_39.pkl');
   writeMmsa(dataset, sims);
-  assert.equal(loadMmsa(sims).domain, 'sims');
-  assert.deepEqual(loadMmsa(sims).labelRange, [-1, 1]);
+  const warnings: string[] = [];
+  const warn = (line: string) => warnings.push(line);
+  assert.equal(loadMmsa(sims, { warn }).domain, 'sims');
+  assert.deepEqual(loadMmsa(sims, { warn }).labelRange, [-1, 1]);
   const custom = join(dir, 'my-data.pkl');
   writeMmsa(dataset, custom);
-  assert.equal(loadMmsa(custom).domain, 'custom');
-  assert.deepEqual(loadMmsa(custom).labelRange, [-3, 3]);
+  assert.equal(loadMmsa(custom, { warn }).domain, 'custom');
+  assert.deepEqual(loadMmsa(custom, { warn }).labelRange, [-3, 3]);
+  assert.equal(warnings.length, 2, 'the [-3, 3] default on labels within [-1, 1] is said, once per load; the sims default is not');
   dataset.splits.valid.labels[1] = 1.5;
   writeMmsa(dataset, sims);
   assertDataError(() => loadMmsa(sims), /: split valid has 1 label outside \[-1, 1\] \(first: 1\.5 at id validvideo\$_\$1\)$/);
+});
+
+test('the range that picks a default family: within [-1, 1] → sims, wider → mosi', () => {
+  assert.equal(metricFamilyForRange([-1, 1]), 'sims');
+  assert.equal(metricFamilyForRange([0, 1]), 'sims');
+  assert.equal(metricFamilyForRange([-3, 3]), 'mosi');
+  assert.equal(metricFamilyForRange([-1, 1.5]), 'mosi');
+  const { metricFamily: _, ...handBuilt } = tinyDataset();
+  assert.equal(datasetMetricFamily(handBuilt), 'mosi', 'a dataset built without a family gets its range default');
+  assert.equal(datasetMetricFamily({ ...handBuilt, metricFamily: 'sims' }), 'sims');
+});
+
+test('the metric family follows the label range unless declared; the domain name picks none', () => {
+  const dataset = tinyDataset();
+  for (const split of SPLITS) dataset.splits[split].labels = dataset.splits[split].labels.map((label) => label / 3);
+  const path = join(dir, 'mosi-utterances.pkl');
+  writeMmsa(dataset, path);
+  const quiet = { warn: () => {} };
+  const family = (options: Parameters<typeof loadMmsa>[1]) => {
+    const loaded = loadMmsa(path, { ...quiet, ...options });
+    return [loaded.labelRange, loaded.metricFamily];
+  };
+  assert.deepEqual(family({}), [[-3, 3], 'mosi'], 'a mosi path: [-3, 3] → the MOSI/MOSEI metrics');
+  assert.deepEqual(family({ labelRange: [-1, 1] }), [[-1, 1], 'sims'], '[-1, 1] → the SIMS metrics, whatever the domain');
+  assert.deepEqual(family({ domain: 'mosi', labelRange: [-1, 1] }), [[-1, 1], 'sims']);
+  assert.deepEqual(family({ domain: 'sims' }), [[-1, 1], 'sims'], 'domain sims still implies its range');
+  assert.deepEqual(family({ labelRange: [-2, 2] }), [[-2, 2], 'mosi'], 'wider ranges → mosi');
+  assert.deepEqual(family({ metrics: 'sims' }), [[-1, 1], 'sims'], 'declared metrics imply their range');
+  assert.deepEqual(family({ labelRange: [-3, 3], metrics: 'sims' }), [[-3, 3], 'sims'], 'a declaration wins');
+  assert.deepEqual(family({ labelRange: [-1, 1], metrics: 'mosi' }), [[-1, 1], 'mosi']);
+});
+
+test('labels all inside [-1, 1] under an undeclared [-3, 3] range: one warning line that says how to declare it', () => {
+  const dataset = tinyDataset();
+  // A three-class -1/0/+1 dataset, not named SIMS.
+  for (const split of SPLITS) dataset.splits[split].labels = dataset.splits[split].labels.map((label) => Math.sign(label));
+  const path = join(dir, 'reviews.pkl');
+  writeMmsa(dataset, path);
+  const warnings: string[] = [];
+  const loaded = loadMmsa(path, { warn: (line) => warnings.push(line) });
+  assert.deepEqual([loaded.labelRange, loaded.metricFamily], [[-3, 3], 'mosi']);
+  assert.equal(warnings.length, 1);
+  assert.equal(
+    warnings[0],
+    `${path}: every label lies in [-1, 1], but no label range was declared, so the labels are read on [-3, 3] and scored with the ` +
+      `MOSI/MOSEI metrics; if [-1, 1] is their scale, declare it in the datasets config (datasets.yaml): ` +
+      `mydata: { path: ${path}, labelRange: [-1, 1] } (see README "Your own data")`,
+  );
+  assert.ok(!warnings[0]!.includes('\n'), 'one line');
+  // Loaded through an alias, the line names the alias's entry.
+  loadMmsa(path, { name: 'reviews', warn: (line) => warnings.push(line) });
+  assert.match(warnings[1]!, /datasets\.yaml\): reviews: \{ path: .*reviews\.pkl, labelRange: \[-1, 1\] \}/);
+  // Declared (range or metrics): nothing to say.
+  for (const options of [{ labelRange: [-1, 1] as const }, { labelRange: [-3, 3] as const }, { metrics: 'mosi' as const }, { metrics: 'sims' as const }]) {
+    loadMmsa(path, { ...options, warn: (line) => warnings.push(line) });
+  }
+  assert.equal(warnings.length, 2);
+  // Labels beyond [-1, 1] (real MOSI-scaled data): no warning.
+  loadMmsa(brokenFile('mosi-scaled.pkl', () => {}), { warn: (line) => warnings.push(line) });
+  assert.equal(warnings.length, 2);
+});
+
+test('a declared range that the labels exceed stays an error', () => {
+  const path = join(dir, 'declared.pkl');
+  writeMmsa(tinyDataset(), path);
+  assertDataError(() => loadMmsa(path, { labelRange: [-1, 1] }), /declared\.pkl: split train has 2 labels outside \[-1, 1\] \(first: -3 at id trainvideo\$_\$0\)$/);
+  assertDataError(() => loadMmsa(path, { metrics: 'sims' }), /split train has 2 labels outside \[-1, 1\]/);
 });
 
 test('real-world padding: lengths are inferred from the last non-zero step, and steps past given lengths are zeroed', () => {

@@ -6,10 +6,13 @@
 import { existsSync, statSync } from 'node:fs';
 import {
   DataError,
+  METRIC_FAMILY_RANGES,
   MODALITIES,
   MODALITY_NAMES,
   SPLITS,
+  metricFamilyForRange,
   type Dataset,
+  type MetricFamily,
   type Modality,
   type ModalityTensor,
   type Split,
@@ -24,12 +27,39 @@ import { validateDataset } from './validate';
 export interface MmsaOptions {
   /** Keep only these modalities. Default: every modality the file has. */
   modalities?: Modality[];
-  /** Default: guessed from the file name (mosi / mosei / sims), else `custom`. */
+  /** Default: guessed from the file name (mosi / mosei / sims), else `custom`. It names the domain and picks no metrics. */
   domain?: string;
-  /** Default [-1, 1] for sims, [-3, 3] otherwise. */
+  /** Default: the range of the declared `metrics` ([-1, 1] for sims, [-3, 3] for mosi); else [-1, 1] for domain sims, [-3, 3] otherwise. */
   labelRange?: readonly [number, number];
+  /** The metric family that scores it. Default: from the label range ([-1, 1] → sims, [-3, 3] → mosi). */
+  metrics?: MetricFamily;
   /** Default `mmsa:<path>`. */
   name?: string;
+  /** Where a warning line goes (default: stderr as `midg: warning: <line>`). */
+  warn?: (line: string) => void;
+}
+
+const warnOnStderr = (line: string): void => {
+  process.stderr.write(`midg: warning: ${line}\n`);
+};
+
+/** Whether every label of every split lies in [-1, 1]. */
+function labelsWithinUnit(splits: Record<SplitName, Split>): boolean {
+  return SPLITS.every((name) => splits[name].labels.every((label) => label >= -1 && label <= 1));
+}
+
+/**
+ * The one line said when a file's range was not declared, defaulted to a wider range than [-1, 1], and every
+ * label lies inside [-1, 1] (a SIMS-scaled or -1/0/+1 dataset read on the MOSI scale). `entry` is the datasets
+ * config entry to declare it in (the alias the file was loaded through, else a placeholder).
+ */
+export function undeclaredUnitRangeWarning(path: string, range: readonly [number, number], family: MetricFamily, entry = 'mydata'): string {
+  const metrics = family === 'sims' ? 'SIMS' : 'MOSI/MOSEI';
+  return (
+    `${path}: every label lies in [-1, 1], but no label range was declared, so the labels are read on [${range[0]}, ${range[1]}] ` +
+    `and scored with the ${metrics} metrics; if [-1, 1] is their scale, declare it in the datasets config (datasets.yaml): ` +
+    `${entry}: { path: ${path}, labelRange: [-1, 1] } (see README "Your own data")`
+  );
 }
 
 type PyDict = Map<PyKey, PyValue>;
@@ -166,11 +196,14 @@ export function loadMmsa(path: string, options: MmsaOptions = {}): Dataset {
   }
 
   const domain = options.domain ?? domainFromPath(path);
+  const labelRange = options.labelRange ?? (options.metrics ? METRIC_FAMILY_RANGES[options.metrics] : domain === 'sims' ? [-1, 1] : [-3, 3]);
+  const metricFamily = options.metrics ?? metricFamilyForRange(labelRange);
   const trainFeatures = splits.train.features;
   const dataset: Dataset = {
     name: options.name ?? `mmsa:${path}`,
     domain,
-    labelRange: options.labelRange ?? (domain === 'sims' ? [-1, 1] : [-3, 3]),
+    labelRange,
+    metricFamily,
     dims: Object.fromEntries(modalities.map((m) => [m, trainFeatures[m]!.shape[2]])),
     seqLens: Object.fromEntries(modalities.map((m) => [m, trainFeatures[m]!.shape[1]])),
     modalities,
@@ -178,6 +211,12 @@ export function loadMmsa(path: string, options: MmsaOptions = {}): Dataset {
     source: { kind: 'mmsa', path },
   };
   validateDataset(dataset, path);
+  const declared = options.labelRange !== undefined || options.metrics !== undefined;
+  if (!declared && metricFamilyForRange(labelRange) !== 'sims' && labelsWithinUnit(splits)) {
+    // Loaded through a datasets-config alias, the name is the alias: the entry to add the range to.
+    const entry = options.name !== undefined && !options.name.startsWith('mmsa:') ? options.name : undefined;
+    (options.warn ?? warnOnStderr)(undeclaredUnitRangeWarning(path, labelRange, metricFamily, entry));
+  }
   return dataset;
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DataError, MODALITIES, type Dataset, type Modality } from './dataset';
+import { DataError, METRIC_FAMILIES, MODALITIES, type Dataset, type MetricFamily, type Modality } from './dataset';
 import { loadMmsa } from './mmsa';
 import { parseDatasetName } from './names';
 import { generateSyntheticDomain, SYNTHETIC_DOMAINS, SYNTHETIC_PRESETS } from './synthetic';
@@ -9,9 +9,14 @@ import { generateSyntheticDomain, SYNTHETIC_DOMAINS, SYNTHETIC_PRESETS } from '.
 /** One entry of a datasets config file: an alias for a user's MMSA file. */
 export interface DatasetAlias {
   path: string;
+  /** Names the domain (tables, config sections, domain labels); picks no metrics. */
   domain?: string;
   labelRange?: readonly [number, number];
+  /** The metric family; default from the label range ([-1, 1] → sims, [-3, 3] → mosi). */
+  metrics?: MetricFamily;
 }
+
+const ALIAS_KEYS = ['path', 'domain', 'labelRange', 'metrics'];
 
 export interface ResolveOptions {
   /** Keep only these modalities (modality ablation). Default: all the dataset has. */
@@ -20,6 +25,8 @@ export interface ResolveOptions {
   datasetsConfig?: string;
   /** Seed for synthetic domains (default: the benchmark's fixed seed). */
   syntheticSeed?: number;
+  /** Where a loader's warning line goes (default: stderr). */
+  warn?: (line: string) => void;
 }
 
 /** Parses `t`, `ta`, `tav`, ... into a modality list (order t, a, v). */
@@ -37,24 +44,33 @@ function defaultDatasetsConfig(): string | undefined {
   return existsSync('datasets.yaml') ? 'datasets.yaml' : undefined;
 }
 
-/** Reads a datasets config: `alias: { path, domain?, labelRange? }`; relative paths are relative to the file. */
+/** Reads a datasets config: `alias: { path, domain?, labelRange?, metrics? }`; relative paths are relative to the file. */
 export function loadDatasetsConfig(file: string): Record<string, DatasetAlias> {
   if (!existsSync(file)) throw new DataError(`datasets config not found: ${file}`);
   const raw: unknown = parseYaml(readFileSync(file, 'utf8')) ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new DataError(`${file}: expected a mapping of alias: { path: ... }`);
   const aliases: Record<string, DatasetAlias> = {};
   for (const [alias, entry] of Object.entries(raw as Record<string, unknown>)) {
-    const { path, domain, labelRange } = (entry ?? {}) as { path?: unknown; domain?: unknown; labelRange?: unknown };
+    if (entry !== null && entry !== undefined && (typeof entry !== 'object' || Array.isArray(entry))) {
+      throw new DataError(`${file}: ${alias} must be a mapping { path, domain?, labelRange?, metrics? }`);
+    }
+    const unknown = Object.keys(entry ?? {}).filter((key) => !ALIAS_KEYS.includes(key));
+    if (unknown.length > 0) throw new DataError(`${file}: ${alias} has unknown key ${unknown.map((key) => `"${key}"`).join(', ')} (known: ${ALIAS_KEYS.join(', ')})`);
+    const { path, domain, labelRange, metrics } = (entry ?? {}) as { path?: unknown; domain?: unknown; labelRange?: unknown; metrics?: unknown };
     if (typeof path !== 'string' || path === '') throw new DataError(`${file}: ${alias}.path must be a file path`);
     if (domain !== undefined && typeof domain !== 'string') throw new DataError(`${file}: ${alias}.domain must be a string`);
     const range = labelRange === undefined ? undefined : labelRange;
     if (range !== undefined && !(Array.isArray(range) && range.length === 2 && range.every(Number.isFinite) && range[0] < range[1])) {
       throw new DataError(`${file}: ${alias}.labelRange must be [min, max]`);
     }
+    if (metrics !== undefined && !(METRIC_FAMILIES as readonly unknown[]).includes(metrics)) {
+      throw new DataError(`${file}: ${alias}.metrics must be mosi (the MOSI/MOSEI metrics) or sims (the CH-SIMS metrics), not ${JSON.stringify(metrics)}`);
+    }
     aliases[alias] = {
       path: isAbsolute(path) ? path : resolvePath(dirname(file), path),
       ...(domain ? { domain } : {}),
       ...(range ? { labelRange: [range[0] as number, range[1] as number] as const } : {}),
+      ...(metrics !== undefined ? { metrics: metrics as MetricFamily } : {}),
     };
   }
   return aliases;
@@ -79,7 +95,7 @@ export function resolveDataset(name: string, options: ResolveOptions = {}): Data
       });
     }
     case 'mmsa':
-      return loadMmsa(ref.path, { name: ref.name, ...(modalities ? { modalities } : {}) });
+      return loadMmsa(ref.path, { name: ref.name, ...(modalities ? { modalities } : {}), ...(options.warn ? { warn: options.warn } : {}) });
     case 'named': {
       const file = options.datasetsConfig ?? defaultDatasetsConfig();
       const aliases = file ? loadDatasetsConfig(file) : {};
@@ -92,7 +108,9 @@ export function resolveDataset(name: string, options: ResolveOptions = {}): Data
         name: ref.name,
         ...(alias.domain ? { domain: alias.domain } : {}),
         ...(alias.labelRange ? { labelRange: alias.labelRange } : {}),
+        ...(alias.metrics ? { metrics: alias.metrics } : {}),
         ...(modalities ? { modalities } : {}),
+        ...(options.warn ? { warn: options.warn } : {}),
       });
     }
   }

@@ -4,8 +4,9 @@
  * The regression metrics of MMSA's `MetricsTop` (thuiar/MMSA, src/MMSA/utils/metricsTop.py), reproduced exactly,
  * plus seed aggregation for the paper's tables.
  *
- * `evalRegression(dataset, preds, truth)` picks the definition: `'sims'` (any case) → SIMS, every other name →
- * MOSI/MOSEI (unknown names included). Inputs are first rounded to float32, because MMSA scores float32 tensors;
+ * `evalRegression(family, preds, truth)` picks the definition by metric family: `'mosi'` → MOSI/MOSEI, `'sims'` →
+ * SIMS; any other string (a domain name such as `'mosei'`) throws. The family is a property of the dataset (the
+ * features package's `Dataset.metricFamily`: declared, or defaulted from the label range), not of its name. Inputs are first rounded to float32, because MMSA scores float32 tensors;
  * that makes every discrete decision (ties, signs, bin edges) match MMSA bit for bit. MAE and Corr are then summed
  * in float64 (numpy averages float32 MAE in float32), a difference far below the 4th decimal.
  * Accuracies and F1 are fractions in [0, 1]. Values are returned unrounded: `roundMetrics` applies MMSA's
@@ -39,18 +40,28 @@
  * `HEADLINE_METRICS` maps the paper's ACC / F1 / MAE / Corr to Has0_acc_2 / Has0_F1_score / MAE / Corr (MOSI,
  * MOSEI) and Mult_acc_2 / F1_score / MAE / Corr (SIMS). `aggregateSeeds` gives mean and SAMPLE std (ddof = 1) over
  * seeds, `formatMeanStd` prints "83.97 ± 0.41", `asPercent` turns fractions into percentages.
+ * `metricFamilyOfRecord` reads the family back from a recorded metric set (Has0_acc_2 → mosi, Mult_acc_3 → sims).
+ *
+ * ## Majority class
+ * `majorityAccuracy(family, truth)` is the headline ACC (Has0_acc_2 / Mult_acc_2) of a constant predictor that
+ * always says the majority class of `truth`; `withMajority` records it as `Majority_acc_2` right after the ACC. On an
+ * unbalanced target (e.g. −1/0/+1 labels, where Mult_acc_2 puts 0 with the negatives) an ACC at or below it means
+ * nothing was learned that a constant does not know; Mult_acc_3 and Corr are then the informative numbers.
  */
 export { accuracy, pearson, roundHalfEven, weightedF1 } from './primitives';
 export {
   HEADLINE_METRICS,
+  METRIC_FAMILIES,
+  checkMetricFamily,
   evalMosiMosei,
   evalRegression,
   evalSims,
-  metricFamilyOf,
+  metricFamilyOfRecord,
   metricKeysFor,
   type MetricFamily,
   type MetricRecord,
   type MosiMetrics,
   type SimsMetrics,
 } from './regression';
+export { MAJORITY_METRIC, headlineAccClasses, majorityAccuracy, withMajority } from './majority';
 export { aggregateSeeds, asPercent, formatMeanStd, roundMetric, roundMetrics, type SeedAggregate } from './report';

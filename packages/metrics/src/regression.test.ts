@@ -7,8 +7,10 @@ import {
   evalMosiMosei,
   evalRegression,
   evalSims,
+  metricFamilyOfRecord,
   metricKeysFor,
   simsClass,
+  type MetricFamily,
 } from './regression';
 
 const close = (actual: number, expected: number, tolerance = 1e-12) =>
@@ -158,24 +160,31 @@ describe('evalRegression dispatch', () => {
   const preds = [0.4, -1.2, 2.1];
   const truth = [0.2, -0.9, 1.7];
 
-  it('uses SIMS rules for "sims" in any case and MOSI rules for everything else', () => {
-    assert.deepEqual(evalRegression('SIMS', preds, truth), evalSims(preds, truth));
+  it('picks the rules by metric family, and refuses a domain name (the family is not read from a name)', () => {
     assert.deepEqual(evalRegression('sims', preds, truth), evalSims(preds, truth));
-    for (const name of ['mosi', 'mosei', 'MOSEI', 'some-new-dataset']) {
-      assert.deepEqual(evalRegression(name, preds, truth), evalMosiMosei(preds, truth));
+    assert.deepEqual(evalRegression('mosi', preds, truth), evalMosiMosei(preds, truth));
+    for (const name of ['SIMS', 'mosei', 'custom', 'some-new-dataset']) {
+      assert.throws(() => evalRegression(name as MetricFamily, preds, truth), new RegExp(`evalRegression: unknown metric family "${name}"; expected 'mosi'`));
     }
   });
 
-  it('returns exactly metricKeysFor(dataset), in order', () => {
-    for (const name of ['sims', 'mosi', 'mosei']) {
-      assert.deepEqual(Object.keys(evalRegression(name, preds, truth)), [...metricKeysFor(name)]);
+  it('returns exactly metricKeysFor(family), in order', () => {
+    for (const family of ['sims', 'mosi'] as const) {
+      assert.deepEqual(Object.keys(evalRegression(family, preds, truth)), [...metricKeysFor(family)]);
     }
     assert.deepEqual(metricKeysFor('sims'), ['Mult_acc_2', 'Mult_acc_3', 'Mult_acc_5', 'F1_score', 'MAE', 'Corr']);
   });
 
+  it('reads the family back from a recorded metric set', () => {
+    assert.equal(metricFamilyOfRecord(evalRegression('sims', preds, truth)), 'sims');
+    assert.equal(metricFamilyOfRecord(evalRegression('mosi', preds, truth)), 'mosi');
+    assert.equal(metricFamilyOfRecord({ MAE: 0.5 }), undefined);
+    assert.equal(metricFamilyOfRecord({ Has0_acc_2: 0.5, Mult_acc_3: 0.4 }), undefined, 'both markers: ambiguous');
+  });
+
   it('maps every headline column to a metric the family produces', () => {
     for (const [family, columns] of Object.entries(HEADLINE_METRICS)) {
-      for (const metric of Object.values(columns)) assert.ok(metricKeysFor(family).includes(metric), metric);
+      for (const metric of Object.values(columns)) assert.ok(metricKeysFor(family as MetricFamily).includes(metric), metric);
     }
     assert.equal(HEADLINE_METRICS.mosi.ACC, 'Has0_acc_2');
     assert.equal(HEADLINE_METRICS.sims.F1, 'F1_score');

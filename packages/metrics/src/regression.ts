@@ -17,17 +17,34 @@ export type MosiMetrics = Record<(typeof MOSI_METRIC_KEYS)[number], number>;
 export type SimsMetrics = Record<(typeof SIMS_METRIC_KEYS)[number], number>;
 export type MetricRecord = Record<string, number>;
 
-/** Which MetricsTop definition scores a dataset: 'sims' for SIMS, 'mosi' for MOSI, MOSEI and everything else. */
+/**
+ * Which MetricsTop definition scores a dataset: 'mosi' (MOSI and MOSEI) or 'sims' (CH-SIMS). It is a property of the
+ * dataset (declared, or defaulted from its label range by the loader), never inferred from a dataset's name here.
+ */
 export type MetricFamily = 'mosi' | 'sims';
+export const METRIC_FAMILIES: readonly MetricFamily[] = ['mosi', 'sims'];
 
-/** 'sims' (any case) → SIMS rules; every other name, unknown ones included, → MOSI/MOSEI rules. */
-export function metricFamilyOf(dataset: string): MetricFamily {
-  return dataset.toLowerCase() === 'sims' ? 'sims' : 'mosi';
+/** Throws unless `family` is 'mosi' or 'sims' (a domain name such as 'mosei' or 'custom' is not a family). */
+export function checkMetricFamily(family: string, context = 'metric family'): MetricFamily {
+  if (!(METRIC_FAMILIES as readonly string[]).includes(family)) {
+    throw new Error(`${context}: unknown metric family ${JSON.stringify(family)}; expected 'mosi' (MOSI/MOSEI metrics) or 'sims' (CH-SIMS metrics)`);
+  }
+  return family as MetricFamily;
 }
 
-/** The metric names evalRegression returns for `dataset`, in MMSA's order. */
-export function metricKeysFor(dataset: string): readonly string[] {
-  return metricFamilyOf(dataset) === 'sims' ? SIMS_METRIC_KEYS : MOSI_METRIC_KEYS;
+/** The metric names evalRegression returns for `family`, in MMSA's order. */
+export function metricKeysFor(family: MetricFamily): readonly string[] {
+  return checkMetricFamily(family, 'metricKeysFor') === 'sims' ? SIMS_METRIC_KEYS : MOSI_METRIC_KEYS;
+}
+
+/**
+ * The family a recorded metric set was scored with, read from its keys: Has0_acc_2 only the MOSI/MOSEI set has,
+ * Mult_acc_3 only the SIMS set. Undefined when the record has neither or both (e.g. an empty record).
+ */
+export function metricFamilyOfRecord(metrics: Readonly<Record<string, number>>): MetricFamily | undefined {
+  const mosi = 'Has0_acc_2' in metrics;
+  const sims = 'Mult_acc_3' in metrics;
+  return mosi === sims ? undefined : mosi ? 'mosi' : 'sims';
 }
 
 /**
@@ -40,9 +57,9 @@ export const HEADLINE_METRICS = {
   sims: { ACC: 'Mult_acc_2', F1: 'F1_score', MAE: 'MAE', Corr: 'Corr' },
 } as const satisfies Record<MetricFamily, Record<'ACC' | 'F1' | 'MAE' | 'Corr', string>>;
 
-/** Scores regression predictions with the MetricsTop definition of `dataset`'s family (see metricFamilyOf). */
-export function evalRegression(dataset: string, preds: ArrayLike<number>, truth: ArrayLike<number>): MetricRecord {
-  return metricFamilyOf(dataset) === 'sims' ? evalSims(preds, truth) : evalMosiMosei(preds, truth);
+/** Scores regression predictions with the MetricsTop definition of `family` ('mosi' or 'sims'; anything else throws). */
+export function evalRegression(family: MetricFamily, preds: ArrayLike<number>, truth: ArrayLike<number>): MetricRecord {
+  return checkMetricFamily(family, 'evalRegression') === 'sims' ? evalSims(preds, truth) : evalMosiMosei(preds, truth);
 }
 
 /**

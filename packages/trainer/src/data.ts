@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Modality, Split } from '@midg/features';
-import { evalRegression } from '@midg/metrics';
+import { evalRegression, withMajority, type MetricFamily } from '@midg/metrics';
 import type { MetricRecord } from './contract';
 import type { Batch, SentimentModel, UnlabeledBatch, UnlabeledData } from './model';
 import { shuffledOrder } from './random';
@@ -105,7 +105,18 @@ export async function predictSplit(
   return out;
 }
 
-/** A model's MMSA metrics on a whole split (the `domain` picks the metric set), predictions on the native scale. */
-export async function scoreSplit(model: SentimentModel, view: TrainingView, nativeScale: number, domain: string): Promise<MetricRecord> {
-  return evalRegression(domain, await predictSplit((batch) => model.predict(batch), view, nativeScale), view.split.labels);
+/**
+ * A model's MMSA metrics on a whole split, predictions on the native scale. `family` is the dataset's metric family
+ * (`datasetMetricFamily`), never a domain name.
+ */
+export async function scoreSplit(model: SentimentModel, view: TrainingView, nativeScale: number, family: MetricFamily): Promise<MetricRecord> {
+  return evalRegression(family, await predictSplit((batch) => model.predict(batch), view, nativeScale), view.split.labels);
+}
+
+/**
+ * A target split's metrics as reported: scoreSplit's, plus `Majority_acc_2` (the headline ACC of always predicting
+ * the split's majority class) right after the ACC, so an ACC a constant would match is visible as such.
+ */
+export async function scoreTargetSplit(model: SentimentModel, view: TrainingView, nativeScale: number, family: MetricFamily): Promise<MetricRecord> {
+  return withMajority(family, await scoreSplit(model, view, nativeScale, family), view.split.labels);
 }

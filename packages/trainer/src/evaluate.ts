@@ -1,12 +1,15 @@
-import { alignTargetToSource, labelScale, parseModalities, resolveDataset, type DimAlignment, type ResolveOptions } from '@midg/features';
+import { alignTargetToSource, datasetMetricFamily, labelScale, parseModalities, resolveDataset, type DimAlignment, type MetricFamily, type ResolveOptions } from '@midg/features';
 import { loadCheckpoint, restoreWeights } from './checkpoint';
 import type { MetricRecord } from './contract';
-import { scoreSplit } from './data';
+import { scoreTargetSplit } from './data';
 import { getModel } from './registry';
 
 export interface CheckpointEvaluation {
   target: string;
   split: 'train' | 'valid' | 'test';
+  /** The target's metric family (declared, or from its label range). */
+  metricFamily: MetricFamily;
+  /** MMSA metrics of the family, with `Majority_acc_2` (the majority-class ACC of the split) after the ACC. */
   metrics: MetricRecord;
 }
 
@@ -26,7 +29,8 @@ export async function evaluateCheckpoint(
     const sourceShape = { ...loaded, name: manifest.spec.source, dims: manifest.info.dims, modalities };
     const target = alignTargetToSource(sourceShape, { ...loaded, modalities }, String(manifest.config.dimAlignment) as DimAlignment);
     const view = { split: target.splits[split], modalities, labelScale: labelScale(target) };
-    return { target: targetName, split, metrics: await scoreSplit(model, view, labelScale(target), target.domain) };
+    const metricFamily = datasetMetricFamily(target);
+    return { target: targetName, split, metricFamily, metrics: await scoreTargetSplit(model, view, labelScale(target), metricFamily) };
   } finally {
     model.dispose();
   }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
-import { resolveDataset, type Dataset } from '@midg/features';
+import { generateSyntheticDomain, resolveDataset, writeMmsa, type Dataset } from '@midg/features';
+import { MAJORITY_METRIC, majorityAccuracy } from '@midg/metrics';
 import { evaluateCheckpoint, registerModels, runKey, trainRun, unlabeledData, type EpochEvent, type RunSpec } from './index';
 import { probeModelDefinition } from './testing';
 
@@ -35,6 +36,10 @@ test('a cross-domain run reports target metrics on the target native scale, call
   assert.equal(tensorsPerEpoch[2], tensorsPerEpoch[1], `tensors per epoch: ${tensorsPerEpoch.join(', ')}`);
   assert.ok('Mult_acc_3' in result.test && !('Has0_acc_2' in result.test), 'SIMS metrics on the target');
   assert.ok('Has0_acc_2' in result.valid, 'MOSI metrics on the source validation split');
+  const sims = resolveDataset('synth:sims:tiny');
+  assert.deepEqual(Object.keys(result.test).slice(0, 2), ['Mult_acc_2', MAJORITY_METRIC], 'the majority-class ACC right after the ACC');
+  assert.equal(result.test[MAJORITY_METRIC], majorityAccuracy('sims', sims.splits.test.labels));
+  assert.ok(!(MAJORITY_METRIC in result.valid), 'recorded for the target test split only');
   assert.ok(result.test.MAE! > 0 && result.test.MAE! < 2, `SIMS MAE on [-1, 1]: ${result.test.MAE}`);
   assert.equal(result.key, runKey(spec));
   assert.equal(result.backend, 'wasm');
@@ -89,6 +94,8 @@ test('a checkpoint re-evaluates to the source-only metrics, also on another targ
     for (const [name, value] of Object.entries(result.adaptation!.sourceOnlyTest)) assert.ok(Math.abs(again.metrics[name]! - value) < 1e-9, name);
     const other = await evaluateCheckpoint(checkpoint, { target: 'synth:mosei:tiny' });
     assert.ok('Has0_acc_2' in other.metrics);
+    assert.equal(other.metricFamily, 'mosi');
+    assert.equal(other.metrics[MAJORITY_METRIC], majorityAccuracy('mosi', resolveDataset('synth:mosei:tiny').splits.test.labels));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -99,6 +106,30 @@ test('schedules change the recorded learning rate', async () => {
   await trainRun({ ...spec, overrides: { ...quick, lrSchedule: 'warmup-cosine', warmupEpochs: 1 } }, { datasets, onEpoch: (e) => events.push(e) });
   const rates = events.map((e) => e.learningRate);
   assert.ok(rates[0]! > rates[1]! && rates[1]! > rates[2]!, `cosine decay after warmup: ${rates.join(', ')}`);
+});
+
+test("a user's dataset is scored with its own metric family, whatever its domain is called; a file load warns once", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'midg-family-'));
+  try {
+    // SIMS-scaled labels in a file whose name says nothing, declared as domain "mosi" with labelRange [-1, 1].
+    const path = join(dir, 'reviews.pkl');
+    writeMmsa(generateSyntheticDomain('sims', { preset: 'tiny' }), path);
+    const config = join(dir, 'datasets.yaml');
+    writeFileSync(config, `reviews: { path: reviews.pkl, labelRange: [-1, 1], domain: mosi }\n`);
+    const warnings: string[] = [];
+    const resolve = { datasetsConfig: config, warn: (line: string) => warnings.push(line) };
+    const run = { ...spec, source: 'reviews', target: 'reviews', overrides: { ...quick, epochs: 1 } };
+    const declared = await trainRun(run, { resolve });
+    assert.ok('Mult_acc_3' in declared.test && 'Mult_acc_3' in declared.valid, 'SIMS metrics from the [-1, 1] range, not the domain name');
+    assert.equal(warnings.length, 0);
+    // The same file by path: read on [-3, 3] and scored as MOSI, with one warning for the in-domain run's one load.
+    const undeclared = await trainRun({ ...run, source: `mmsa:${path}`, target: `mmsa:${path}` }, { resolve });
+    assert.ok('Has0_acc_2' in undeclared.test);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0]!, /every label lies in \[-1, 1\], but no label range was declared/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('bad run input fails with a clear error', async () => {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { alignTargetToSource, labelScale, parseModalities, resolveDataset, type Dataset, type ResolveOptions } from '@midg/features';
+import { alignTargetToSource, datasetMetricFamily, labelScale, parseModalities, resolveDataset, type Dataset, type ResolveOptions } from '@midg/features';
 import { saveCheckpoint, snapshotWeights, restoreWeights, type WeightSnapshot } from './checkpoint';
 import type { EpochEvent, MetricRecord, RunSpec, TrainResult } from './contract';
-import { batchIndices, disposeBatch, makeBatch, scoreSplit, unlabeledData, type TrainingView } from './data';
+import { batchIndices, disposeBatch, makeBatch, scoreSplit, scoreTargetSplit, unlabeledData, type TrainingView } from './data';
 import type { DataInfo, SentimentModel, StepContext } from './model';
 import { GroupOptimizer, clipByGlobalNorm, clipByValue, createSchedule } from './optimizer';
 import { shuffledOrder } from './random';
@@ -94,10 +94,12 @@ export async function trainRun(spec: RunSpec, options: TrainOptions = {}): Promi
   }
   if (tf.getBackend() !== spec.backend) throw new Error(`run spec asks for backend "${spec.backend}" but "${tf.getBackend()}" is active`);
   const modalities = parseModalities(training.modalities);
+  // Each dataset is loaded once per run (an in-domain run names it twice), so a file's load warning comes once.
+  const loaded = options.datasets ?? new Map<string, Dataset>();
   const load = (name: string): Dataset => {
-    const cached = options.datasets?.get(name);
+    const cached = loaded.get(name);
     const dataset = cached ?? resolveDataset(name, { ...options.resolve });
-    options.datasets?.set(name, dataset);
+    loaded.set(name, dataset);
     const missing = modalities.filter((m) => !dataset.modalities.includes(m));
     if (missing.length > 0) throw new Error(`dataset ${name} has no ${missing.join(', ')} features`);
     return { ...dataset, modalities };
@@ -124,8 +126,10 @@ export async function trainRun(spec: RunSpec, options: TrainOptions = {}): Promi
   const validView = pooled ? pooledView('valid') : view(source, 'valid');
   const testView = view(target, 'test');
   // Pooled validation labels are on the normalized [-1, 1] scale: SIMS's range, so SIMS's metric set applies.
+  // Otherwise each split is scored with its dataset's metric family (declared, or from its label range).
   const sourceScale = pooled ? 1 : labelScale(source);
-  const validDomain = pooled ? 'sims' : source.domain;
+  const validFamily = pooled ? 'sims' : datasetMetricFamily(source);
+  const targetFamily = datasetMetricFamily(target);
 
   const seqLens = { ...source.seqLens };
   for (const m of modalities) seqLens[m] = trainView.split.features[m]!.shape[1];
@@ -157,7 +161,7 @@ export async function trainRun(spec: RunSpec, options: TrainOptions = {}): Promi
       const seconds = (Date.now() - epochStart) / 1000;
       if (!Number.isFinite(losses.total)) throw new Error(`training diverged at epoch ${epoch} (loss ${losses.total})`);
       const diagnostics = (await model.onEpochEnd?.({ step, epoch, progress: step / totalSteps })) ?? undefined;
-      const valid = await scoreSplit(model, validView, sourceScale, validDomain);
+      const valid = await scoreSplit(model, validView, sourceScale, validFamily);
       optimizer.setScale(schedule.afterEpoch(valid.MAE!));
       options.onEpoch?.({
         event: 'epoch',
@@ -179,12 +183,12 @@ export async function trainRun(spec: RunSpec, options: TrainOptions = {}): Promi
     restoreWeights(model.trainableVariables(), best.weights);
     let adaptation: TrainResult['adaptation'];
     if (model.adaptToTarget) {
-      const sourceOnlyTest = await scoreSplit(model, testView, targetScale, target.domain);
+      const sourceOnlyTest = await scoreTargetSplit(model, testView, targetScale, targetFamily);
       const inputs = { test: unlabeledData(testView), train: unlabeledData(view(target, 'train')) };
       const { split, report } = await model.adaptToTarget(inputs, { seed: spec.seed });
       adaptation = { inputs: `${spec.target} ${split} split, ${inputs[split].size} samples, inputs only (no labels)`, report, sourceOnlyTest };
     }
-    const test = await scoreSplit(model, testView, targetScale, target.domain);
+    const test = await scoreTargetSplit(model, testView, targetScale, targetFamily);
     const expertUsage = await meanExpertUsage(model, testView);
     if (options.checkpointDir) {
       saveCheckpoint(options.checkpointDir, { spec, config, info, sourceLabelScale: sourceScale }, model.trainableVariables(), best.weights);

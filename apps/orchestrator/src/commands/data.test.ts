@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { execa } from 'execa';
-import { SPLITS, generateSyntheticDomain, loadMmsa } from '@midg/features';
+import { SPLITS, generateSyntheticDomain, loadMmsa, writeMmsa } from '@midg/features';
 import { MIDG_BIN } from '../bin-path';
 
 const dir = mkdtempSync(join(tmpdir(), 'midg-data-cli-'));
@@ -42,6 +42,27 @@ test('midg data inspect prints per-split counts, shapes, lengths and label stats
   assert.match(result.stdout, /nan/i);
 });
 
+test('a file whose labels all lie in [-1, 1] but declares no range: one warning line; declared through an alias, none', async () => {
+  const dataset = generateSyntheticDomain('sims', { preset: 'tiny' });
+  for (const split of SPLITS) dataset.splits[split].labels = dataset.splits[split].labels.map((y) => (y > 0.5 ? 1 : y < -0.75 ? -1 : 0));
+  const file = join(dir, 'reviews.pkl');
+  writeMmsa(dataset, file);
+  const undeclared = await midg('data', 'inspect', `mmsa:${file}`);
+  assert.equal(undeclared.exitCode, 0, undeclared.stderr);
+  assert.equal(
+    undeclared.stderr,
+    `midg: warning: ${file}: every label lies in [-1, 1], but no label range was declared, so the labels are read on [-3, 3] and scored ` +
+      `with the MOSI/MOSEI metrics; if [-1, 1] is their scale, declare it in the datasets config (datasets.yaml): mydata: { path: ${file}, ` +
+      'labelRange: [-1, 1] } (see README "Your own data")',
+  );
+  assert.match(undeclared.stdout, /labels in \[-3, 3\], metrics mosi/);
+  writeFileSync(join(dir, 'datasets.yaml'), 'reviews: { path: reviews.pkl, labelRange: [-1, 1] }\n');
+  const declared = await midg('data', 'inspect', 'reviews');
+  assert.equal(declared.exitCode, 0, declared.stderr);
+  assert.equal(declared.stderr, '');
+  assert.match(declared.stdout, /labels in \[-1, 1\], metrics sims/);
+});
+
 test('bad data input is one error line and exit code 1', async () => {
   const truncated = join(dir, 'truncated.pkl');
   writeFileSync(truncated, Buffer.from([0x80, 0x04, 0x95, 0x10]));
@@ -50,8 +71,8 @@ test('bad data input is one error line and exit code 1', async () => {
     [['data', 'inspect', `mmsa:${truncated}`], /truncated\.pkl/],
     [['data', 'inspect', 'synth:imdb'], /unknown synthetic domain "imdb"/],
     [['data', 'inspect', 'nosuchalias'], /unknown dataset "nosuchalias"/],
-    [['train', '--source', 'synth:mosi:tiny', '--set', 'alhpa=1'], /unknown config key "alhpa"/],
-    [['train', '--model', 'mult', '--source', 'synth:mosi:tiny'], /unknown model "mult"/],
+    [['train', '--source', 'synth:mosi:tiny', '--set', 'alhpa=1'], /unknown key "alhpa"/],
+    [['train', '--model', 'nosuchmodel', '--source', 'synth:mosi:tiny'], /unknown model "nosuchmodel"/],
   ];
   for (const [args, pattern] of cases) {
     const result = await midg(...args);

@@ -22,8 +22,8 @@ const inspectCommand: CommandModule<object, InspectArgs> = {
   builder: (y: Argv) =>
     y
       .positional('dataset', { type: 'string', demandOption: true, describe: 'synth:<domain>[:<preset>], mmsa:<path> or an alias' })
-      .option('datasets', { type: 'string', describe: 'datasets config file for aliases (default: ./datasets.yaml)' })
-      .example('$0 data inspect mmsa:../shared/data/mosi-bclstm/mosi_bclstm.pkl', 'real CMU-MOSI features')
+      .option('datasets', { type: 'string', describe: 'datasets config file for aliases (default: $MIDG_DATASETS, else ./datasets.yaml)' })
+      .example('$0 data inspect mmsa:packages/features/src/pickle/fixtures/mmsa-tiny-unaligned.pkl', 'an MMSA pickle written by numpy (a test fixture)')
       .example('$0 data inspect synth:mosei:paper', 'the paper-sized synthetic MOSEI domain') as unknown as Argv<InspectArgs>,
   handler: (args) =>
     runCommand(() => {
@@ -37,9 +37,9 @@ const synthCommand: CommandModule<object, SynthArgs> = {
   describe: 'write the synthetic MOSI/MOSEI/SIMS domains as MMSA pickles (<out>/<domain>.pkl)',
   builder: (y: Argv) =>
     y
-      .option('preset', { type: 'string', default: 'tiny', choices: Object.keys(SYNTHETIC_PRESETS) })
+      .option('preset', { type: 'string', default: 'tiny', choices: Object.keys(SYNTHETIC_PRESETS), describe: 'sizes and feature dims: tiny (8 steps, dims 32/12/10) or paper (50 steps, 768/74/35, MMSA split sizes)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
-      .option('seed', { type: 'number', default: DEFAULT_SYNTHETIC_SEED })
+      .option('seed', { type: 'number', default: DEFAULT_SYNTHETIC_SEED, describe: 'seed of the generator (the default is the one synth:<domain> names use)' })
       .option('force', { type: 'boolean', default: false, describe: 'overwrite existing files' })
       .example('$0 data synth --preset tiny --out data/synth-tiny', 'then: midg data inspect mmsa:data/synth-tiny/mosi.pkl') as unknown as Argv<SynthArgs>,
   handler: (args) =>

@@ -193,7 +193,7 @@ const showCommand: CommandModule<object, ShowArgs> = {
   builder: (y: Argv) =>
     y
       .positional('run', { type: 'string', describe: 'run id, key, or a unique key prefix', demandOption: true })
-      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'readable text, or everything as JSON' })
       .example('$0 query show 12', 'run number 12')
       .example('$0 query show 3f9a', 'the run whose key starts with 3f9a') as unknown as Argv<ShowArgs>,
   handler: (args) =>
@@ -213,12 +213,12 @@ const listCommand: CommandModule<object, QueryArgs> = {
     y
       .option('sweep', { type: 'string', describe: 'runs linked to this sweep' })
       .option('study', { type: 'string', describe: 'runs of this study block (table1, ablation, experts, ...)' })
-      .option('model', { type: 'string' })
+      .option('model', { type: 'string', describe: 'runs of this model (midg, late-fusion, ...)' })
       .option('source', { type: 'string', describe: 'source dataset name as stored, e.g. synth:mosi:tiny' })
-      .option('target', { type: 'string' })
+      .option('target', { type: 'string', describe: 'target dataset name as stored' })
       .option('pair', { type: 'string', describe: 'SOURCE->TARGET' })
-      .option('seed', { type: 'number' })
-      .option('status', { choices: STATUSES })
+      .option('seed', { type: 'number', describe: 'runs with this seed' })
+      .option('status', { choices: STATUSES, describe: 'runs in this state' })
       .option('where', { type: 'string', array: true, describe: 'resolved config key=value (repeatable), e.g. experts=4' })
       .option('format', { choices: ['table', 'csv', 'json'] as const, default: 'table' as const, describe: 'csv/json export everything' })
       .option('sql', { type: 'string', describe: 'run one read-only SQL statement instead (tables: sweep, run, sweep_run, metric, epoch_log, artifact; on PostgreSQL quote camelCase columns: "runId")' })

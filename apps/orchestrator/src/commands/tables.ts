@@ -61,7 +61,7 @@ export const tablesCommand: CommandModule<object, TablesArgs> = {
       .option('sweep', { type: 'string', describe: 'sweep name (default: the latest started sweep)' })
       .option('table', { type: 'string', choices: ['1', '2', '3', 'grid'] as const, describe: '1: domain generalization, 2: ablations, 3: in-domain, grid: a swept key' })
       .option('keys', { type: 'string', describe: 'with --table grid: the swept keys, e.g. alpha,beta or experts (default: every grid)' })
-      .option('format', { choices: ['md', 'latex', 'csv'] as const, default: 'md' as const })
+      .option('format', { choices: ['md', 'latex', 'csv'] as const, default: 'md' as const, describe: 'Markdown, LaTeX or CSV' })
       .option('out', { type: 'string', describe: 'write to this file instead of stdout' })
       .option('out-dir', { type: 'string', describe: 'write every table as .md, .csv and .tex files here' })
       .conflicts('out-dir', ['table', 'out', 'keys'])

@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } fr
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { requestedBackend, useBackend } from '@midg/backend';
+import { HEADLINE_METRICS, MAJORITY_METRIC, metricFamilyOfRecord } from '@midg/metrics';
 import { trainRun, type ConfigRecord, type EpochEvent, type RunSpec, type TrainResult } from '@midg/trainer';
 import { runCommand } from '../errors';
 import { backendOption } from '../options';
@@ -66,10 +67,30 @@ function runDirWriter(dir: string): { epoch(event: EpochEvent): void; result(res
   };
 }
 
+/**
+ * `name=value` pairs. A target record's majority-class ACC (Majority_acc_2) is shown beside its ACC, e.g.
+ * `Has0_acc_2=0.5500 (majority class 0.5800; no better than always predicting it)` when the ACC is not above it.
+ */
 export function formatMetrics(metrics: Record<string, number>): string {
+  const family = metricFamilyOfRecord(metrics);
+  const acc = family ? HEADLINE_METRICS[family].ACC : undefined;
+  const majority = metrics[MAJORITY_METRIC];
+  const besideAcc = acc !== undefined && acc in metrics && majority !== undefined;
   return Object.entries(metrics)
-    .map(([name, value]) => `${name}=${value.toFixed(4)}`)
+    .filter(([name]) => !(besideAcc && name === MAJORITY_METRIC))
+    .map(([name, value]) => {
+      const text = `${name}=${value.toFixed(4)}`;
+      if (!besideAcc || name !== acc) return text;
+      const constant = Number(value.toFixed(4)) <= Number(majority.toFixed(4)) ? '; no better than always predicting it' : '';
+      return `${text} (majority class ${majority.toFixed(4)}${constant})`;
+    })
     .join('  ');
+}
+
+/** Which metric set a record is: `MOSI/MOSEI metrics` or `SIMS metrics` (read from its names). */
+export function metricSetLabel(metrics: Record<string, number>): string {
+  const family = metricFamilyOfRecord(metrics);
+  return family === 'sims' ? 'SIMS metrics' : family === 'mosi' ? 'MOSI/MOSEI metrics' : 'metrics';
 }
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
@@ -86,11 +107,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('events', { type: 'boolean', default: false, describe: 'with --json: one JSON line per epoch first' })
       .option('run-spec', { type: 'string', describe: 'read model/source/target/seed/backend/overrides (and the planned key) from a JSON file' })
       .option('checkpoint-dir', { type: 'string', describe: 'write the selected checkpoint here (atomically)' })
-      .option('datasets', { type: 'string', describe: 'datasets config file for aliases (default: ./datasets.yaml)' })
+      .option('datasets', { type: 'string', describe: 'datasets config file for aliases (default: $MIDG_DATASETS, else ./datasets.yaml)' })
       .option('backend', backendOption())
       .option('run-dir', { type: 'string', describe: 'also write events.jsonl (per epoch) and result.json (atomically) into this directory' })
       .example('$0 train --source synth:mosi:tiny --target synth:mosei:tiny --seed 1', 'cross-domain on the synthetic benchmark')
-      .example('$0 train --source mmsa:../shared/data/mosi-bclstm/mosi_bclstm.pkl --json', 'in-domain on real MOSI features')
+      .example('$0 train --source mmsa:data/synth-tiny/sims.pkl --target mmsa:data/synth-tiny/mosi.pkl --json', 'MMSA pickles (written by: midg data synth --out data/synth-tiny)')
       .example('$0 train --source synth:mosi --set ablation=no-moie --set modalities=ta', 'an ablation')
       .example('$0 train --source synth:mosi:tiny+synth:sims:tiny --target synth:mosei:tiny --set domainLabels=source', 'two sources, source-id domain labels') as unknown as Argv<TrainArgs>,
   handler: (args) =>
@@ -124,9 +145,12 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       }
       process.stdout.write(
         `best epoch ${result.bestEpoch}/${result.epochsRun} (${(result.durationMs / 1000).toFixed(1)} s, ${result.backend})\n` +
-          `source valid: ${formatMetrics(result.valid)}\n` +
-          (result.adaptation ? `target test before adaptation: ${formatMetrics(result.adaptation.sourceOnlyTest)}\n` + `adapted on: ${result.adaptation.inputs}\n` : '') +
-          `target test:  ${formatMetrics(result.test)}\n` +
+          `source valid (${metricSetLabel(result.valid)}): ${formatMetrics(result.valid)}\n` +
+          (result.adaptation
+            ? `target test before adaptation (${metricSetLabel(result.adaptation.sourceOnlyTest)}): ${formatMetrics(result.adaptation.sourceOnlyTest)}\n` +
+              `adapted on: ${result.adaptation.inputs}\n`
+            : '') +
+          `target test (${metricSetLabel(result.test)}): ${formatMetrics(result.test)}\n` +
           (result.expertUsage ? `expert usage: ${result.expertUsage.map((u) => u.toFixed(3)).join(' ')}\n` : ''),
       );
     }),

@@ -27,8 +27,8 @@ it(`${WORKERS} processes writing one fresh file at once all succeed and every ro
   }
   const count = (sql: string): unknown => runReadOnlySql(file, sql).rows[0]![0];
   const runs = WORKERS * RUNS_PER_WORKER;
-  assert.equal(count('SELECT COUNT(*) FROM migrations'), 1, 'the schema was migrated exactly once');
-  assert.equal(count('SELECT COUNT(*) FROM sweep'), 1);
+  assert.equal(count('SELECT COUNT(*) FROM migrations'), 2, 'the schema was migrated exactly once (two migrations)');
+  assert.equal(count('SELECT COUNT(*) FROM sweep'), WORKERS);
   assert.equal(count(`SELECT COUNT(*) FROM run WHERE status = 'done'`), runs);
   assert.equal(count('SELECT COUNT(*) FROM run'), runs + 1, 'plus the one run every worker shares');
   assert.equal(count('SELECT COUNT(*) FROM sweep_run'), runs + WORKERS);

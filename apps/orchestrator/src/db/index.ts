@@ -2,7 +2,7 @@ import { openStore } from './open';
 import type { OpenOptions, ResultsStore as Store } from './store';
 
 export * from './records';
-export { SweepBusyError, SWEEP_LEASE_MS } from './store';
+export { SweepBusyError, SweepTakenOverError, SWEEP_LEASE_MS } from './store';
 export type { MergeOutcome, NewRun, OpenOptions, ResultsReader, ResultsWriter, RunMerge, RunState, StartedSweep, SweepStart } from './store';
 export { openStore } from './open';
 export { copyResults, type CopySummary } from './copy';

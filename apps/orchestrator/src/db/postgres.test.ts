@@ -32,7 +32,7 @@ describe('PostgreSQL store', () => {
     url = await freshUrl();
   });
 
-  it('migrates an empty database once, even when several processes open it at once', async () => {
+  it('migrates an empty database once, even when several connections open it at once', async () => {
     const stores = await Promise.all(Array.from({ length: 4 }, () => openStore(url)));
     for (const store of stores) assert.deepEqual(await store.appliedMigrations(), MIGRATIONS);
     await Promise.all(stores.map((store) => store.close()));

@@ -81,6 +81,13 @@ export class SweepBusyError extends Error {
   }
 }
 
+/** A heartbeat refused: another process has taken the sweep over (this one must stop writing). */
+export class SweepTakenOverError extends Error {
+  constructor(readonly sweepId: number) {
+    super(`sweep ${sweepId} was taken over by another process; this one stops`);
+  }
+}
+
 /**
  * The writer side of the results store. The rules every implementation keeps (the shared suite in
  * testing/store-suite.ts checks them against each):
@@ -108,7 +115,7 @@ export class SweepBusyError extends Error {
  */
 export interface ResultsWriter {
   startSweep(input: SweepStart): Promise<StartedSweep>;
-  /** Keeps the owner live (rule 3). */
+  /** Keeps the owner live (rule 3); SweepTakenOverError when another process owns the sweep now. */
   heartbeat(sweepId: number, owner: SweepOwner): Promise<void>;
   /** Keeps what the executor needs to find its work again after a crash (e.g. Slurm job ids) with the sweep. */
   saveExecutorState(sweepId: number, state: unknown): Promise<void>;

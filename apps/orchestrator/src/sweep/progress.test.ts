@@ -27,7 +27,7 @@ function capture(tty: boolean): { stream: PassThrough & { isTTY?: boolean; colum
 
 const run = plannedRun(1111, 'alpha-beta', { alpha: 0.5 });
 const events: SweepEvent[] = [
-  { kind: 'start', counts: counts({}), alreadyDone: 4, waiting: 0 },
+  { kind: 'start', counts: counts({}), alreadyDone: 4, waiting: 0, executor: 'local' },
   { kind: 'note', counts: counts({}), message: 'sbatch: job 12, tasks 0-5%2' },
   { kind: 'started', counts: counts({ running: 1 }), run, attempt: 1 },
   { kind: 'finished', counts: counts({ left: 10 }), run, attempt: 1, outcome: 'retry', durationMs: 1500, reason: 'exit 3: boom' },
@@ -39,6 +39,7 @@ it('formats durations and estimates the time left from the mean attempt time', (
   assert.deepEqual([formatDuration(400), formatDuration(45_000), formatDuration(192_000), formatDuration(3_725_000)], ['0s', '45s', '3m 12s', '1h 02m']);
   assert.equal(estimateRemainingMs(counts({})), undefined);
   assert.equal(estimateRemainingMs(counts({ left: 6, meanAttemptMs: 1000 })), 3000);
+  assert.equal(estimateRemainingMs(counts({ left: 6, meanAttemptMs: 1000, workers: 100, peakRunning: 3 })), 2000, 'a cluster giving 3 of 100 slots');
   assert.equal(describeRun(run), 'midg synth:mosi:tiny -> synth:mosei:tiny seed 1111 alpha=0.5');
 });
 

@@ -16,10 +16,11 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
 }
 
-/** Remaining time: mean attempt time × runs left ÷ workers. */
+/** Remaining time: mean attempt time × runs left ÷ runs at once (the most seen running so far, at most the workers). */
 export function estimateRemainingMs(counts: SweepCounts): number | undefined {
   if (counts.meanAttemptMs === undefined) return undefined;
-  return (counts.meanAttemptMs * counts.left) / Math.max(1, counts.workers);
+  const atOnce = counts.peakRunning ? Math.min(counts.workers, counts.peakRunning) : counts.workers;
+  return (counts.meanAttemptMs * counts.left) / Math.max(1, atOnce);
 }
 
 /** `midg synth:mosi:tiny -> synth:mosei:tiny seed 1111 alpha=0.05 beta=1`: the run and what its studies vary. */
@@ -47,7 +48,13 @@ function finishedLine(event: Extract<SweepEvent, { kind: 'finished' }>): string 
 
 function startLine(event: Extract<SweepEvent, { kind: 'start' }>): string {
   const toRun = event.counts.total - event.alreadyDone - event.waiting;
-  const plan = toRun === 0 ? 'nothing to run' : `${toRun} to run on ${Math.min(event.counts.workers, toRun)} workers`;
+  const slots = Math.min(event.counts.workers, toRun);
+  const plan =
+    toRun === 0
+      ? 'nothing to run'
+      : event.executor === 'slurm'
+        ? `${toRun} to run as Slurm array tasks, ${slots} at a time`
+        : `${toRun} to run on ${slots} workers`;
   const waiting = event.waiting > 0 ? `, ${event.waiting} running in another sweep (waited for)` : '';
   return `${event.counts.total} runs: ${event.alreadyDone} already done, ${plan}${waiting}`;
 }

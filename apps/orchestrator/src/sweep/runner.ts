@@ -1,4 +1,4 @@
-import { currentOwner, SWEEP_LEASE_MS, type ResultsWriter, type RunHostInfo, type RunState, type SweepOwner } from '../db';
+import { currentOwner, SweepTakenOverError, SWEEP_LEASE_MS, type ResultsWriter, type RunHostInfo, type RunState, type SweepOwner } from '../db';
 import type { PlannedRun } from './expand';
 import type { Executor, ExecutorEvent, ExecutorOutcome, LaunchItem } from './executors/executor';
 
@@ -14,14 +14,16 @@ export interface SweepCounts {
   running: number;
   /** Not yet done or finally failed (the running ones included). */
   left: number;
-  /** How many run at once (the executor's slots), for the ETA. */
+  /** How many may run at once (the executor's slots). */
   workers: number;
+  /** The most that have run at once so far (a cluster may give fewer than the slots), for the ETA. */
+  peakRunning?: number;
   /** Mean wall time of the attempts that ended in this sweep; undefined before the first. */
   meanAttemptMs: number | undefined;
 }
 
 export type SweepEvent =
-  | { kind: 'start'; counts: SweepCounts; alreadyDone: number; waiting: number }
+  | { kind: 'start'; counts: SweepCounts; alreadyDone: number; waiting: number; executor: string }
   | { kind: 'started'; counts: SweepCounts; run: PlannedRun; attempt: number }
   | {
       kind: 'finished';
@@ -111,8 +113,11 @@ export async function runSweep(store: SweepStore, options: SweepOptions): Promis
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) stop.abort();
   let fatal: unknown;
+  // A beat that fails for a passing reason (the database restarting) is only late; one refused means another process
+  // runs the sweep now, and this one must stop writing.
   const heartbeat = setInterval(() => {
     store.heartbeat(sweep.id, owner).catch((error: unknown) => {
+      if (!(error instanceof SweepTakenOverError)) return;
       fatal ??= error;
       stop.abort();
     });
@@ -128,6 +133,7 @@ export async function runSweep(store: SweepStore, options: SweepOptions): Promis
   const running = new Set<string>();
   let done = 0;
   let alreadyDone = 0;
+  let peakRunning = 0;
   const counts = (): SweepCounts => ({
     total: options.runs.length,
     done,
@@ -135,6 +141,7 @@ export async function runSweep(store: SweepStore, options: SweepOptions): Promis
     running: running.size,
     left: options.runs.length - done - failed.length,
     workers: executor.slots,
+    peakRunning,
     meanAttemptMs: durations.length === 0 ? undefined : durations.reduce((sum, ms) => sum + ms, 0) / durations.length,
   });
   const emit = options.onEvent ?? (() => undefined);
@@ -179,6 +186,7 @@ export async function runSweep(store: SweepStore, options: SweepOptions): Promis
     if (event.kind === 'started') {
       await store.markRunning(runId, event.attempt, options.host);
       running.add(run.key);
+      peakRunning = Math.max(peakRunning, running.size);
       emit({ kind: 'started', counts: counts(), run, attempt: event.attempt });
       return;
     }
@@ -223,7 +231,7 @@ export async function runSweep(store: SweepStore, options: SweepOptions): Promis
     alreadyDone = options.runs.length - notDone.length;
     done = alreadyDone;
     await claim(notDone);
-    emit({ kind: 'start', counts: counts(), alreadyDone, waiting: waiting.size });
+    emit({ kind: 'start', counts: counts(), alreadyDone, waiting: waiting.size, executor: executor.name });
 
     const context = {
       sweep: options.name,

@@ -1,7 +1,7 @@
 import { aggregateSeeds } from '@midg/metrics';
 import type { RunRecord } from '../db';
 import { isDone } from './grouping';
-import { displayedValue, headlineValues, higherIsBetter, type HeadlineColumn } from './headline';
+import { displayedValue, headlineValues, higherIsBetter, majorityOf, type HeadlineColumn } from './headline';
 import type { CellValue, ColumnGroup, TableCell, TableRow } from './model';
 
 // A cell is the mean ± std of a metric over a setting's finished seeds; the best displayed value of a column is bold.
@@ -9,12 +9,21 @@ import type { CellValue, ColumnGroup, TableCell, TableRow } from './model';
 /** The metric columns of Tables 2 and 3. */
 export const TABLE23_COLUMNS = ['ACC', 'Corr', 'F1', 'MAE'] as const;
 
+/** The majority-class ACC the finished runs recorded for their target (the same split, so one value; else their mean). */
+function majorityOfRuns(done: RunRecord[]): number | undefined {
+  const values = done.map((run) => majorityOf(run.test)).filter((value): value is number => value !== undefined);
+  if (values.length === 0) return undefined;
+  return values.every((value) => value === values[0]) ? values[0] : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
 export function cellOf(runs: RunRecord[], columns: readonly HeadlineColumn[]): TableCell {
   const done = runs.filter(isDone);
+  const majority = majorityOfRuns(done);
   return {
     values: columns.map((column) => {
       const values = done.map((run) => headlineValues(run.target, run.test)[column]).filter((value): value is number => value !== undefined);
-      return values.length === 0 ? { column, best: false } : { column, stat: aggregateSeeds(values), best: false };
+      const withMajority = column === 'ACC' && majority !== undefined ? { majority } : {};
+      return values.length === 0 ? { column, best: false, ...withMajority } : { column, stat: aggregateSeeds(values), best: false, ...withMajority };
     }),
   };
 }

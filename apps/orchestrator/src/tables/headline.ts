@@ -1,4 +1,4 @@
-import { HEADLINE_METRICS, asPercent, formatMeanStd, metricFamilyOf, type MetricFamily, type SeedAggregate } from '@midg/metrics';
+import { HEADLINE_METRICS, MAJORITY_METRIC, asPercent, formatMeanStd, metricFamilyOfRecord, type MetricFamily, type SeedAggregate } from '@midg/metrics';
 import { domainOfDatasetName, type MetricRecord } from '@midg/trainer';
 
 export type { MetricFamily } from '@midg/metrics';
@@ -10,9 +10,27 @@ export type HeadlineColumn = (typeof HEADLINE_COLUMNS)[number];
 /** Mean ± sample std (n − 1) over seeds. */
 export type Stat = SeedAggregate;
 
-/** SIMS targets are scored with SIMS's metrics, every other target with MOSI/MOSEI's. */
-export function familyOf(dataset: string): MetricFamily {
-  return metricFamilyOf(domainOfDatasetName(dataset));
+/**
+ * The metric family a run's target was scored with. The family is a property of the dataset (declared in its
+ * datasets entry or defaulted from its label range), so it is read from the recorded metric names; only a record
+ * that has none (a run that did not finish) falls back to the target's name (a SIMS name → sims).
+ */
+export function familyOf(target: string, metrics: MetricRecord = {}): MetricFamily {
+  return metricFamilyOfRecord(metrics) ?? (domainOfDatasetName(target) === 'sims' ? 'sims' : 'mosi');
+}
+
+/** The recorded majority-class ACC of the run's target test split (absent in runs recorded before it was). */
+export function majorityOf(metrics: MetricRecord): number | undefined {
+  const value = metrics[MAJORITY_METRIC];
+  return value !== undefined && Number.isFinite(value) ? value : undefined;
+}
+
+/** After an ACC that a constant predictor matches or beats (see atOrBelowMajority). */
+export const MAJORITY_MARK = '‡';
+
+/** Whether an ACC, as displayed, is at or below the majority-class ACC, as displayed: a constant does as well. */
+export function atOrBelowMajority(acc: number, majority: number): boolean {
+  return displayedValue('ACC', acc) <= displayedValue('ACC', majority);
 }
 
 export function metricNameOf(column: HeadlineColumn, family: MetricFamily): string {
@@ -20,7 +38,7 @@ export function metricNameOf(column: HeadlineColumn, family: MetricFamily): stri
 }
 
 export function headlineValues(target: string, metrics: MetricRecord): Partial<Record<HeadlineColumn, number>> {
-  const family = familyOf(target);
+  const family = familyOf(target, metrics);
   const values: Partial<Record<HeadlineColumn, number>> = {};
   for (const column of HEADLINE_COLUMNS) {
     const value = metrics[metricNameOf(column, family)];

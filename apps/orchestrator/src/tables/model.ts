@@ -7,6 +7,8 @@ export interface CellValue {
   /** Undefined when no run of the cell finished. */
   stat?: Stat;
   best: boolean;
+  /** ACC values only: the majority-class (constant predictor) ACC of the target's test split, as the runs recorded it. */
+  majority?: number;
 }
 
 export interface TableCell {

@@ -1,7 +1,7 @@
 import type { ConfigValue } from '@midg/trainer';
 import type { RunRecord } from '../db';
 import { isDone, type RunGroup } from './grouping';
-import { familyOf, metricNameOf, type HeadlineColumn, type MetricFamily } from './headline';
+import { MAJORITY_MARK, familyOf, formatHeadline, majorityOf, metricNameOf, type HeadlineColumn, type MetricFamily } from './headline';
 
 // What a table says under it: the metrics' legend, seeds and data used, which configurations were selected, and
 // every run that did not finish.
@@ -10,16 +10,44 @@ import { familyOf, metricNameOf, type HeadlineColumn, type MetricFamily } from '
 export class NotesCollector {
   private readonly seeds = new Set<number>();
   private readonly datasets = new Set<string>();
-  private readonly families = new Set<MetricFamily>();
+  /** Per target: its metric family (as its finished runs recorded it, else guessed from its name) and majority ACCs. */
+  private readonly targets = new Map<string, { family: MetricFamily; majorities: Set<number>; done: boolean }>();
   readonly selections: string[] = [];
   readonly missing: string[] = [];
 
   use(runs: RunRecord[]): void {
     for (const run of runs) {
       this.datasets.add(run.source).add(run.target);
-      this.families.add(familyOf(run.target));
-      if (isDone(run)) this.seeds.add(run.seed);
+      const family = familyOf(run.target, run.test);
+      const target = this.targets.get(run.target) ?? { family, majorities: new Set<number>(), done: false };
+      if (isDone(run)) {
+        this.seeds.add(run.seed);
+        target.family = family;
+        target.done = true;
+        const majority = majorityOf(run.test);
+        if (majority !== undefined) target.majorities.add(majority);
+      }
+      this.targets.set(run.target, target);
     }
+  }
+
+  /** The majority-class ACC of each target's test split, and what the ‡ mark on an ACC means. */
+  private majorityNote(): string | undefined {
+    const targets = [...this.targets.entries()].filter(([, target]) => target.done).sort(([a], [b]) => a.localeCompare(b));
+    if (targets.length === 0) return undefined;
+    const shown = (values: Set<number>): string => {
+      const sorted = [...new Set([...values].map((value) => formatHeadline('ACC', value)))].sort((a, b) => Number(a) - Number(b));
+      return sorted.length === 1 ? sorted[0]! : `${sorted[0]}–${sorted[sorted.length - 1]}`;
+    };
+    const recorded = targets.filter(([, target]) => target.majorities.size > 0);
+    const unrecorded = targets.filter(([, target]) => target.majorities.size === 0).map(([name]) => name);
+    const parts = recorded.map(([name, target]) => `${name} ${shown(target.majorities)} (${metricNameOf('ACC', target.family)})`);
+    return (
+      `Majority-class ACC (a constant predictor that always says the most frequent class of the target's test labels): ${parts.join(', ') || 'not recorded'}` +
+      (recorded.length > 0 ? `; ${MAJORITY_MARK} marks an ACC at or below it, no better than that constant` : '') +
+      (unrecorded.length > 0 ? `; not recorded by the runs on ${unrecorded.join(', ')} (they predate Majority_acc_2; re-run them to get it)` : '') +
+      '.'
+    );
   }
 
   /** Notes a cell or row whose runs are not all done; returns whether anything is missing. */
@@ -32,8 +60,10 @@ export class NotesCollector {
 
   notes(columns: readonly HeadlineColumn[]): string[] {
     const seeds = [...this.seeds].sort((a, b) => a - b);
+    const majority = columns.includes('ACC') ? this.majorityNote() : undefined;
     return [
-      legend(columns, [...this.families]),
+      legend(columns, [...new Set([...this.targets.values()].map((target) => target.family))]),
+      ...(majority ? [majority] : []),
       `Mean ± sample standard deviation (n−1) over seeds ${seeds.join(', ') || '(none finished)'}; a cell marked (n=k) has fewer finished seeds than the others; a single seed shows no std.`,
       describeData([...this.datasets]),
       ...this.selections,

@@ -1,5 +1,5 @@
 import { toCsv, toMarkdownTable } from './format';
-import { formatHeadline, formatStat } from './headline';
+import { MAJORITY_MARK, atOrBelowMajority, formatHeadline, formatStat } from './headline';
 import type { CellValue, ResultTable, TableBlock, TableCell } from './model';
 
 export type TableFormat = 'md' | 'latex' | 'csv';
@@ -19,7 +19,8 @@ function valueText(value: CellValue, maxN: number, bold: (text: string) => strin
   const { stat } = value;
   if (!stat) return MISSING;
   const number = stat.n >= 2 ? formatStat(value.column, stat) : formatHeadline(value.column, stat.mean);
-  return `${value.best ? bold(number) : number}${stat.n < maxN ? ` (n=${stat.n})` : ''}`;
+  const constant = value.majority !== undefined && atOrBelowMajority(stat.mean, value.majority) ? ` ${MAJORITY_MARK}` : '';
+  return `${value.best ? bold(number) : number}${constant}${stat.n < maxN ? ` (n=${stat.n})` : ''}`;
 }
 
 function cellText(cell: TableCell, maxN: number, bold: (text: string) => string): string {
@@ -58,6 +59,7 @@ const LATEX_SPECIALS: Record<string, string> = {
   '✗': '$\\times$',
   '×': '$\\times$',
   '†': '$^\\dagger$',
+  '‡': '$^\\ddagger$',
   '—': '--',
   '−': '-',
 };
@@ -101,9 +103,12 @@ export function toLatex(table: ResultTable): string {
   return `${parts.join('\n')}\n`;
 }
 
-export const CSV_HEADER = ['table', 'block', 'row', 'column_group', 'column', 'metric', 'mean', 'std', 'n', 'best', 'mark', 'display'];
+export const CSV_HEADER = ['table', 'block', 'row', 'column_group', 'column', 'metric', 'mean', 'std', 'n', 'best', 'mark', 'display', 'majority'];
 
-/** Long format: one line per number, on the metric's own scale (accuracies 0–1), with the displayed text beside it. */
+/**
+ * Long format: one line per number, on the metric's own scale (accuracies 0–1), with the displayed text beside it;
+ * an ACC line also has the majority-class (constant predictor) ACC of its target in `majority`.
+ */
 export function csvRows(table: ResultTable): unknown[][] {
   const maxN = maxSeeds(table);
   const rows: unknown[][] = [];
@@ -126,6 +131,7 @@ export function csvRows(table: ResultTable): unknown[][] {
             value.best,
             cell.mark ?? '',
             valueText(value, maxN, (text) => text),
+            value.majority ?? '',
           ]);
         }
       });

@@ -7,7 +7,7 @@ import { tempDir } from '../db/testing/fixtures';
 import { buildGridTable, buildTable1, buildTable2, buildTable3, gridKeyGroups, renderTable, writeSweepTables, type ResultTable } from '.';
 import { CSV_HEADER } from './render';
 import type { CellValue, TableRow } from './model';
-import { MIDG_DEFAULTS, MOSEI, MOSI, SIMS, SWEEP, writePaperSweep, type Headline, type PlannedRun } from './testing/paper-sweep';
+import { MAJORITY, MIDG_DEFAULTS, MOSEI, MOSI, SIMS, SWEEP, planGroup, writePaperSweep, writePlannedSweep, type Headline, type PlannedRun } from './testing/paper-sweep';
 
 // Expected numbers are recomputed here from the planned per-run values, independently of the table code.
 function sampleMeanStd(values: number[]): { mean: number; std: number; n: number } {
@@ -141,6 +141,71 @@ describe('Table 1', () => {
     assert.ok(tex.includes(`\\textbf{${(acc.mean * 100).toFixed(2)} $\\pm$ ${(acc.std * 100).toFixed(2)}}`), tex);
     assert.match(tex, /\\end\{tabular\}/);
     assert.ok(!/[→±✓✗]/.test(tex), 'no raw unicode symbols left');
+  });
+});
+
+describe('majority-class ACC', () => {
+  let table: ResultTable;
+  before(() => {
+    table = buildTable1(members, SWEEP)!;
+  });
+
+  it("keeps each target's recorded majority-class ACC on its ACC values", () => {
+    assert.equal(valueAt(table, 'midg', 0, 'ACC').majority, MAJORITY[MOSEI]);
+    assert.equal(valueAt(table, 'mult', 1, 'ACC').majority, MAJORITY[SIMS]);
+    assert.equal(valueAt(table, 'midg', 0, 'F1').majority, undefined, 'ACC only');
+  });
+
+  it('states it per target in the notes and marks with ‡ an ACC that a constant predictor matches or beats', () => {
+    const notes = table.notes.join('\n');
+    assert.match(
+      notes,
+      /Majority-class ACC \(a constant predictor that always says the most frequent class of the target's test labels\): synth:mosei:tiny 72\.00 \(Has0_acc_2\), synth:sims:tiny 51\.00 \(Mult_acc_2\); ‡ marks an ACC at or below it/,
+    );
+    const md = renderTable(table, 'md');
+    const line = (model: string) => md.split('\n').find((row) => row.startsWith(`| ${model} |`))!.split(' | ');
+    // mult: MOSI→MOSEI ACC ≈ 70.6 ≤ 72 and MOSI→SIMS ≈ 48 ≤ 51; midg: ≈ 80 > 72 and ≈ 52.3 > 51.
+    assert.match(line('mult')[1]!, /^\d+\.\d\d ± \d+\.\d\d ‡ \(n=2\)$/);
+    assert.match(line('mult')[4]!, / ‡$/);
+    assert.ok(!line('midg').join(' | ').includes('‡'), line('midg').join(' | '));
+    assert.match(renderTable(table, 'latex'), /\$\^\\ddagger\$/);
+    const csv = renderTable(table, 'csv').trimEnd().split('\n');
+    const multAcc = csv.find((row) => row.startsWith('table1,,mult,MOSI→MOSEI,ACC,ACC,'))!.split(',');
+    assert.equal(multAcc[CSV_HEADER.indexOf('majority')], String(MAJORITY[MOSEI]));
+    assert.equal(csv.find((row) => row.startsWith('table1,,mult,MOSI→MOSEI,MAE,'))!.split(',')[CSV_HEADER.indexOf('majority')], '');
+  });
+
+  it('is in every table that has an ACC column', () => {
+    for (const built of [buildTable2(members, SWEEP)!, buildTable3(members, SWEEP)!, buildGridTable(members, ['experts'], SWEEP)!]) {
+      assert.ok(built.notes.some((note) => note.startsWith('Majority-class ACC (a constant predictor')), built.name);
+    }
+    const ablation = renderTable(buildTable2(members, SWEEP)!, 'md');
+    assert.match(ablation, /\| ✗ \| ✗ \| \d+\.\d\d ± \d+\.\d\d ‡ \|/, 'the module-ablated row (71 % on MOSEI, majority 72 %) is marked');
+  });
+});
+
+describe("a user's dataset as target", () => {
+  it('is read with the metric family its runs were scored with, not one guessed from its name', async () => {
+    const userFile = join(tmp.dir, 'user.sqlite');
+    const h = (acc: number): Headline => ({ acc, f1: acc - 0.01, mae: 0.5, corr: 0.3 });
+    const plan = [
+      // "reviews": a −1/0/+1 dataset declared (or defaulted) to the SIMS metrics; its name says nothing.
+      ...planGroup({ model: 'midg', source: MOSI, target: 'reviews', config: MIDG_DEFAULTS, study: 'table1', base: h(0.78), validMae: 0.7, family: 'sims', majority: 0.8 }),
+      // Runs recorded before the majority score was.
+      ...planGroup({ model: 'midg', source: MOSI, target: MOSEI, config: MIDG_DEFAULTS, study: 'table1', base: h(0.8), validMae: 0.7, majority: null }),
+    ];
+    await writePlannedSweep(userFile, 'user', plan);
+    const store = await ResultsStore.open(userFile, { readonly: true });
+    const userMembers = await store.sweepMembers((await store.findSweep('user'))!.id);
+    await store.close();
+    const table = buildTable1(userMembers, 'user')!;
+    assert.deepEqual(table.blocks[0]!.groups.map((g) => g.label), ['MOSI→reviews', 'MOSI→MOSEI']);
+    assertStat(valueAt(table, 'midg', 0, 'ACC'), sampleMeanStd(plan.filter((run) => run.target === 'reviews').map((run) => run.headline!.acc)));
+    const notes = table.notes.join('\n');
+    assert.match(notes, /SIMS targets: ACC = Mult_acc_2/);
+    assert.match(notes, /labels\): reviews 80\.00 \(Mult_acc_2\); ‡ marks .*; not recorded by the runs on synth:mosei:tiny \(they predate Majority_acc_2; re-run them to get it\)\./);
+    const md = renderTable(table, 'md');
+    assert.match(md.split('\n').find((row) => row.startsWith('| midg |'))!, /^\| midg \| 78\.\d\d ± \d\.\d\d ‡ \| /, '78 % where a constant scores 80 %');
   });
 });
 

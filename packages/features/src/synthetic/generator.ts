@@ -8,6 +8,7 @@ import {
   DataError,
   MODALITIES,
   SPLITS,
+  metricFamilyForRange,
   type Dataset,
   type Modality,
   type ModalityTensor,
@@ -124,6 +125,8 @@ export function generateSyntheticDomainWithLatents(
     name: `synth:${domain}:${presetName}`,
     domain,
     labelRange: style.labelRange,
+    // As for any dataset, the label range picks the metrics: [-3, 3] (mosi, mosei) → mosi, [-1, 1] (sims) → sims.
+    metricFamily: metricFamilyForRange(style.labelRange),
     dims: Object.fromEntries(modalities.map((m) => [m, preset.dims[m]])),
     seqLens: Object.fromEntries(modalities.map((m) => [m, preset.seqLen])),
     modalities,

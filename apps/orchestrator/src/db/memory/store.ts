@@ -19,6 +19,7 @@ import {
 } from '../records';
 import {
   SweepBusyError,
+  SweepTakenOverError,
   SWEEP_LEASE_MS,
   type NewRun,
   type ResultsStore,
@@ -107,7 +108,7 @@ export class MemoryStore implements ResultsStore {
 
   async heartbeat(sweepId: number, owner: SweepOwner): Promise<void> {
     const sweep = this.sweep(sweepId);
-    if (sweep.owner?.token !== owner.token) throw new Error(`sweep ${sweepId} was taken over by another process; this one stops`);
+    if (sweep.owner?.token !== owner.token) throw new SweepTakenOverError(sweepId);
     sweep.heartbeatAt = new Date();
   }
 

@@ -7,7 +7,8 @@ const worker = Number(workerText);
 const runs = Number(runsText);
 
 const store = await openStore(file!);
-const sweep = await store.startSweep({ name: 'concurrent', specPath: 'concurrent.yaml', spec: { worker } });
+// A sweep of its own (one process runs a sweep at a time), all racing on the shared run and the fresh schema.
+const sweep = await store.startSweep({ name: `concurrent-${worker}`, specPath: 'concurrent.yaml', spec: { worker } });
 // Every worker also links the same shared run, racing on one row.
 await store.ensureRun(sweep.id, { key: 'shared', spec: makeSpec(), config: { experts: 4 }, study: `worker-${worker}`, grid: {} });
 for (let r = 0; r < runs; r++) {

@@ -13,7 +13,7 @@ import {
   type SweepRecord,
   type SweepStatus,
 } from '../records';
-import { SweepBusyError, SWEEP_LEASE_MS, type NewRun, type RunMerge, type RunState, type StartedSweep, type SweepStart } from '../store';
+import { SweepBusyError, SweepTakenOverError, SWEEP_LEASE_MS, type NewRun, type RunMerge, type RunState, type StartedSweep, type SweepStart } from '../store';
 import { runRowFromRecord, type Entities, type RunRow, type SweepRow } from './entities';
 
 // The writer side of the SQL stores: each function is the body of one transaction, run by the store (sqlite/ or
@@ -82,7 +82,7 @@ export async function heartbeat(tx: Tx, sweepId: number, owner: SweepOwner): Pro
     .set({ heartbeatAt: new Date() })
     .where('id = :sweepId AND "ownerToken" = :token', { sweepId, token: owner.token })
     .execute();
-  if (result.affected === 0) throw new Error(`sweep ${sweepId} was taken over by another process; this one stops`);
+  if (result.affected === 0) throw new SweepTakenOverError(sweepId);
 }
 
 export async function saveExecutorState(tx: Tx, sweepId: number, state: unknown): Promise<void> {

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatMetrics, metricSetLabel, parseSetPairs } from './train';
+
+test('the majority-class ACC is printed beside the ACC, and says so when the ACC does not beat it', () => {
+  const sims = { Mult_acc_2: 0.6211, Majority_acc_2: 0.8594, Mult_acc_3: 0.3633, MAE: 0.4281, Corr: 0.4154 };
+  assert.equal(
+    formatMetrics(sims),
+    'Mult_acc_2=0.6211 (majority class 0.8594; no better than always predicting it)  Mult_acc_3=0.3633  MAE=0.4281  Corr=0.4154',
+  );
+  assert.equal(metricSetLabel(sims), 'SIMS metrics');
+  const mosi = { Has0_acc_2: 0.75, Majority_acc_2: 0.55, Has0_F1_score: 0.7, MAE: 0.9, Corr: 0.5 };
+  assert.equal(formatMetrics(mosi), 'Has0_acc_2=0.7500 (majority class 0.5500)  Has0_F1_score=0.7000  MAE=0.9000  Corr=0.5000');
+  assert.equal(metricSetLabel(mosi), 'MOSI/MOSEI metrics');
+  // An equal ACC (as printed) is no better either; validation records have no majority and print as they are.
+  assert.match(formatMetrics({ Has0_acc_2: 0.55001, Majority_acc_2: 0.55 }), /0\.5500 \(majority class 0\.5500; no better/);
+  assert.equal(formatMetrics({ Has0_acc_2: 0.5, Mult_acc_7: 0.2 }), 'Has0_acc_2=0.5000  Mult_acc_7=0.2000');
+});
+
+test('--set pairs', () => {
+  assert.deepEqual(parseSetPairs(['a=1', ' b = x=y ']), { a: '1', b: 'x=y' });
+  assert.throws(() => parseSetPairs(['novalue']), /bad --set "novalue": expected key=value/);
+});
