@@ -12,3 +12,18 @@ before(async () => {
 for (const ablation of MIDG_ABLATIONS) {
   modelContractSuite(midgDefinition, { backend: 'wasm', overrides: { hiddenDim: 16, heads: 2, ablation } });
 }
+
+// The domain-generalization options of issue 8 on together (the tiny synthetic ids have no video: one group per
+// sample). GroupDRO keeps state across steps, so the leak check covers it.
+modelContractSuite(midgDefinition, {
+  backend: 'wasm',
+  overrides: {
+    hiddenDim: 16,
+    heads: 2,
+    domainLabels: 'video',
+    invariantOn: 'shared',
+    grlSchedule: 'dann',
+    discriminatorOptimizer: 'separate',
+    envPenalty: 'groupdro',
+  },
+});

@@ -48,7 +48,7 @@ test('full MIDG: every loss part is present and finite, and every weight gets a 
   const model = new MidgModel(config(), info, 1);
   await withBatch((batch) => {
     const { total, parts } = tidyOutput(() => model.losses(batch, context));
-    assert.deepEqual(Object.keys(parts).sort(), ['dis', 'in', 'inMse', 'mixMse', 'out']);
+    assert.deepEqual(Object.keys(parts).sort(), ['dis', 'discAcc', 'in', 'inMse', 'mixMse', 'out']);
     for (const part of [total, ...Object.values(parts)]) assert.ok(Number.isFinite(part.dataSync()[0]));
     tf.dispose([total, ...Object.values(parts)]);
     assert.deepEqual(deadVariables(model, batch), []);

@@ -20,7 +20,15 @@ export const MIDG_SCHEMA = {
   estimator: choiceKey(['club', 'kl']),
   klPrior: choiceKey(['standard-normal', 'other-branch']),
   clubLearningRate: numberKey({ min: 0, minExclusive: true }),
-  domainLabels: choiceKey(['stream', 'source']),
+  domainLabels: choiceKey(['stream', 'source', 'video']),
+  invariantOn: choiceKey(['moie', 'shared']),
+  grlSchedule: choiceKey(['constant', 'dann']),
+  discriminatorOptimizer: choiceKey(['shared', 'separate']),
+  discriminatorLearningRate: numberKey({ min: 0, minExclusive: true }),
+  envPenalty: choiceKey(['none', 'vrex', 'irm', 'groupdro']),
+  envPenaltyWeight: numberKey({ min: 0 }),
+  envWarmupEpochs: numberKey({ min: 0, integer: true }),
+  groupDroStep: numberKey({ min: 0, minExclusive: true }),
   ablation: choiceKey(MIDG_ABLATIONS, { variant: true }),
 } as const;
 
@@ -30,5 +38,13 @@ export type MidgRunConfig = ModelConfig<typeof MIDG_SCHEMA>;
 /** Rules across keys, checked when a run is planned. */
 export function checkMidgConfig(config: MidgConfig): string | undefined {
   if (config.hiddenDim % config.heads !== 0) return `hiddenDim ${config.hiddenDim} must be divisible by heads ${config.heads}`;
+  // Stream labels are two views of every sample, not a partition of the samples into environments, and pulling A_om
+  // towards A_im on the test path would work against L_DIS (docs/method.md, "Domain-generalization options").
+  if (config.envPenalty !== 'none' && config.domainLabels === 'stream') {
+    return `envPenalty=${config.envPenalty} needs per-sample environments: domainLabels source | video (stream labels are two views of each sample)`;
+  }
+  if (config.invariantOn === 'shared' && config.domainLabels === 'stream') {
+    return 'invariantOn=shared needs per-sample domain labels: domainLabels source | video (stream would pull A_om onto A_im, against L_DIS)';
+  }
   return undefined;
 }

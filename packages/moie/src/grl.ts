@@ -13,3 +13,13 @@ export function gradientReversal<T extends tf.Tensor>(x: T, lambda: number): T {
   }));
   return reverse(x) as T;
 }
+
+/**
+ * The GRL schedule of DANN (Ganin & Lempitsky, 2015): λ_p = λ_max·(2/(1 + e^(−10p)) − 1) at training progress
+ * p ∈ [0, 1]. It starts at 0, so the features are not pushed by a discriminator that has not learnt anything yet,
+ * and approaches λ_max (0.9866·λ_max at p = ½, 0.99991·λ_max at p = 1).
+ */
+export function dannLambda(lambdaMax: number, progress: number): number {
+  const p = Math.min(1, Math.max(0, progress));
+  return lambdaMax * (2 / (1 + Math.exp(-10 * p)) - 1);
+}

@@ -1,6 +1,6 @@
-export { DomainDiscriminator, type DomainDiscriminatorConfig } from './discriminator';
+export { DomainDiscriminator, type DomainDiscriminatorConfig, type DomainLossOutput } from './discriminator';
 export { Expert, Router, type ExpertConfig, type RouterConfig } from './experts';
-export { gradientReversal } from './grl';
+export { dannLambda, gradientReversal } from './grl';
 export {
   MOIE_DEFAULTS,
   MixtureOfInvariantExperts,

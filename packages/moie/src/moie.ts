@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MlpHead, assertPositiveInt, deriveSeed, disposeVariables, partVariables, tidyOutput, type ForwardOptions, type TrainablePart } from '@midg/nn';
-import { DomainDiscriminator } from './discriminator';
+import { DomainDiscriminator, type DomainLossOutput } from './discriminator';
 import { Expert, Router } from './experts';
 import { gradientReversal } from './grl';
 
@@ -22,6 +22,8 @@ export interface MixtureOfInvariantExpertsConfig {
   expertHidden?: number;
   /** Discriminator hidden width. Default 64. */
   discriminatorHidden?: number;
+  /** Number of domains the discriminator tells apart. Default 2 (eq. 4's binary BCE); more: softmax. */
+  domains?: number;
   /** Hidden width of the ŷ1 head. Default hiddenDim. */
   headHidden?: number;
   /** Dropout inside experts and the head. Default 0.1. */
@@ -84,6 +86,7 @@ export class MixtureOfInvariantExperts implements TrainablePart {
     this.discriminator = new DomainDiscriminator({
       inputDim: hiddenDim,
       hiddenDim: config.discriminatorHidden ?? MOIE_DEFAULTS.discriminatorHidden,
+      domains: config.domains ?? 2,
       seed: deriveSeed(config.seed, 'discriminator'),
     });
   }
@@ -105,6 +108,11 @@ export class MixtureOfInvariantExperts implements TrainablePart {
    */
   domainLoss(representation: tf.Tensor2D, domainLabels: tf.Tensor1D, lambda: number): tf.Scalar {
     return tf.tidy(() => this.discriminator.loss(gradientReversal(representation, lambda), domainLabels));
+  }
+
+  /** domainLoss and, from the same logits, the discriminator's accuracy on the batch (for the epoch record). */
+  domainLossAndAccuracy(representation: tf.Tensor2D, domainLabels: tf.Tensor1D, lambda: number): DomainLossOutput {
+    return tidyOutput(() => this.discriminator.lossAndAccuracy(gradientReversal(representation, lambda), domainLabels));
   }
 
   /** Router, experts, head and discriminator (one optimizer suffices: the GRL handles the adversarial sign). */

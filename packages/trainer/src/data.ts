@@ -13,11 +13,37 @@ export interface TrainingView {
   labelScale: number;
   /** Source-dataset id per sample of the split (pooled sources); absent means every sample is source 0. */
   sourceIds?: Int32Array;
+  /** Group id per sample of the split (`groupIdsOf(split.ids)`); derived and cached here by the first makeBatch. */
+  groupIds?: Int32Array;
+}
+
+/** The separator of MMSA sample ids, `<video>$_$<segment>`. */
+export const VIDEO_SEPARATOR = '$_$';
+
+/** The group a sample id belongs to: the video of `<video>$_$<segment>`, or the whole id when it has no separator. */
+export function groupKeyOf(id: string): string {
+  const at = id.indexOf(VIDEO_SEPARATOR);
+  return at < 0 ? id : id.slice(0, at);
+}
+
+/** Group ids per sample (numbered from 0 in order of first appearance) and the number of groups. */
+export function groupIdsOf(ids: readonly string[]): { groupIds: Int32Array; count: number } {
+  const numbers = new Map<string, number>();
+  const groupIds = new Int32Array(ids.length);
+  ids.forEach((id, i) => {
+    const key = groupKeyOf(id);
+    let n = numbers.get(key);
+    if (n === undefined) numbers.set(key, (n = numbers.size));
+    groupIds[i] = n;
+  });
+  return { groupIds, count: numbers.size };
 }
 
 /** Copies the rows `indices` of one split into tensors. */
 export function makeBatch(view: TrainingView, indices: ArrayLike<number>): Batch {
   const count = indices.length;
+  view.groupIds ??= groupIdsOf(view.split.ids).groupIds;
+  const groupIds = view.groupIds;
   return tf.tidy(() => {
     const features: Batch['features'] = {};
     const masks: Batch['masks'] = {};
@@ -44,6 +70,7 @@ export function makeBatch(view: TrainingView, indices: ArrayLike<number>): Batch
       labels: tf.tensor1d(labels),
       sourceIds: tf.tensor1d(Float32Array.from(indices, (row) => view.sourceIds?.[row] ?? 0)),
       indices: Int32Array.from(indices),
+      groupIds: Int32Array.from(indices, (row) => groupIds[row]!),
     };
   });
 }

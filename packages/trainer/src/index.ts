@@ -38,7 +38,7 @@ export { dataInfoOf, trainRun, trainStep, type TrainOptions } from './train';
 export { GroupOptimizer, clipByGlobalNorm, clipByValue, createSchedule, type LrSchedule } from './optimizer';
 export { REFERENCE_SHAPES, benchmarkTrainingStep, randomBenchmarkData, type StepBenchmarkOptions, type StepBenchmarkResult } from './bench';
 export { loadCheckpoint, saveCheckpoint, type CheckpointManifest } from './checkpoint';
-export { batchIndices, makeBatch, makeUnlabeledBatch, disposeBatch, predictSplit, scoreSplit, unlabeledData, type TrainingView } from './data';
+export { batchIndices, groupIdsOf, groupKeyOf, makeBatch, makeUnlabeledBatch, disposeBatch, predictSplit, scoreSplit, unlabeledData, VIDEO_SEPARATOR, type TrainingView } from './data';
 export { mulberry32, shuffledOrder } from './random';
 export { evaluateCheckpoint, type CheckpointEvaluation } from './evaluate';
 export { SOURCE_SEPARATOR, poolSplit, sourceNames, type PooledSplit } from './sources';

@@ -15,12 +15,20 @@ export interface UnlabeledBatch {
   sourceIds: tf.Tensor1D;
   /** Each sample's row in its split (stable across epochs: per-sample memories such as Self-MM's key on it). */
   indices: Int32Array;
+  /** Each sample's group in its split (see Batch.groupIds); `makeBatch` always sets it, hand-built inputs may not. */
+  groupIds?: Int32Array;
 }
 
 /** A labelled mini-batch. Labels are on the normalized training scale ([-1, 1] for every dataset). */
 export interface Batch extends UnlabeledBatch {
   /** [B] regression targets (normalized scale). */
   labels: tf.Tensor1D;
+  /**
+   * Each sample's group in its split (`groupIdsOf`: the video of an MMSA id `<video>$_$<segment>`, else the whole
+   * id), numbered from 0 in order of first appearance in the split. For the training split they run over
+   * [0, DataInfo.groupCount): the domain labels of `domainLabels=video`.
+   */
+  groupIds: Int32Array;
 }
 
 /** What a model needs to know about the data to build itself. */
@@ -32,6 +40,11 @@ export interface DataInfo {
   sourceCount: number;
   /** Rows in the training split (per-sample memories are sized by it). */
   trainSize: number;
+  /**
+   * Distinct groups (videos, see `groupIdsOf`) in the training split: the range of a training batch's groupIds.
+   * The trainer always sets it; optional so hand-built infos in tests need not (a model that needs it checks).
+   */
+  groupCount?: number;
 }
 
 export interface LossBreakdown {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { alignTargetToSource, datasetMetricFamily, labelScale, parseModalities, resolveDataset, type Dataset, type ResolveOptions } from '@midg/features';
 import { saveCheckpoint, snapshotWeights, restoreWeights, type WeightSnapshot } from './checkpoint';
 import type { EpochEvent, MetricRecord, RunSpec, TrainResult } from './contract';
-import { batchIndices, disposeBatch, makeBatch, scoreSplit, scoreTargetSplit, unlabeledData, type TrainingView } from './data';
+import { batchIndices, disposeBatch, groupIdsOf, makeBatch, scoreSplit, scoreTargetSplit, unlabeledData, type TrainingView } from './data';
 import type { DataInfo, SentimentModel, StepContext } from './model';
 import { GroupOptimizer, clipByGlobalNorm, clipByValue, createSchedule } from './optimizer';
 import { shuffledOrder } from './random';
@@ -24,7 +24,8 @@ export interface TrainOptions {
 }
 
 export function dataInfoOf(dataset: Dataset, sourceCount = 1): DataInfo {
-  return { modalities: dataset.modalities, dims: dataset.dims, seqLens: dataset.seqLens, sourceCount, trainSize: dataset.splits.train.size };
+  const train = dataset.splits.train;
+  return { modalities: dataset.modalities, dims: dataset.dims, seqLens: dataset.seqLens, sourceCount, trainSize: train.size, groupCount: groupIdsOf(train.ids).count };
 }
 
 /**
@@ -133,7 +134,9 @@ export async function trainRun(spec: RunSpec, options: TrainOptions = {}): Promi
 
   const seqLens = { ...source.seqLens };
   for (const m of modalities) seqLens[m] = trainView.split.features[m]!.shape[1];
-  const info: DataInfo = { ...dataInfoOf(source, sources.length), seqLens, trainSize: trainView.split.size };
+  const trainGroups = groupIdsOf(trainView.split.ids);
+  trainView.groupIds = trainGroups.groupIds;
+  const info: DataInfo = { ...dataInfoOf(source, sources.length), seqLens, trainSize: trainView.split.size, groupCount: trainGroups.count };
   const model = definition.create(config, info, spec.seed);
   const optimizer = new GroupOptimizer(model, training);
   const trainSize = training.maxTrainSamples > 0 ? Math.min(training.maxTrainSamples, trainView.split.size) : trainView.split.size;

@@ -140,7 +140,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
         coerce: (value: number | number[]) => lastValue(value),
         describe: `runs at once: local processes (default: cores) or Slurm array tasks (default ${DEFAULT_SLURM_PARALLEL})`,
       })
-      .option('resume', { type: 'boolean', default: false, describe: 'finish an earlier sweep (the default anyway: done runs are skipped)' })
+      .option('resume', { type: 'boolean', default: false, describe: "only finish an earlier sweep of the spec's name: refuse to start one the database does not have (a rerun resumes anyway: done runs are skipped)" })
       .option('retries', { type: 'number', describe: "extra attempts for a failed run (default: the spec's retries)" })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the expanded runs (and, with slurm, the sbatch script) and exit' })
       .option('tables-dir', { type: 'string', describe: 'where the tables go (default: tables/ beside the database file, or results/tables)' })
@@ -165,7 +165,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       })
       .example('$0 sweep --spec experiments/default.yaml', 'the default sweep on the synthetic benchmark, then its tables')
       .example('$0 sweep --spec experiments/table1.yaml --dry-run', 'list the runs a spec expands to')
-      .example('$0 sweep --spec experiments/ci.yaml --workers 2 --db /tmp/ci.sqlite', 'a small sweep in its own database')
+      .example('$0 sweep --spec experiments/ci.yaml --workers 2 --db results/ci.sqlite', 'a small sweep in its own database')
       .example(
         '$0 sweep --spec experiments/table1.yaml --executor slurm --time 02:00:00 --mem 8G --db postgresql://me@dbhost/midg',
         'on a Slurm cluster, into PostgreSQL (docs/cluster.md)',
@@ -229,6 +229,9 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
+        if (args.resume && !(await store.findSweep(spec.name))) {
+          throw new Error(`--resume: no sweep "${spec.name}" in ${displayPath(store.location)} to resume; drop --resume to start it`);
+        }
         process.stdout.write(`sweep ${spec.name} (${args.spec}) → ${displayPath(store.location)}${executorName === 'slurm' ? ' (Slurm)' : ''}\n`);
         const summary = await runSweep(store, {
           name: spec.name,

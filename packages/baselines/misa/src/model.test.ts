@@ -95,7 +95,7 @@ test('two modalities work (four tokens); one modality is refused with one clear 
   const model = new MisaModel(options, info, 3);
   const batch = batchOf(info.dims, 4, 3, 1, 0);
   const labels = tf.tensor1d([0.1, -0.5, 0.9, 0]);
-  const { total, parts } = model.losses({ ...batch, labels });
+  const { total, parts } = model.losses({ ...batch, labels, groupIds: new Int32Array(4) });
   assert.ok(Number.isFinite((await total.data())[0]!));
   assert.deepEqual(Object.keys(parts).sort(), ['cmd', 'diff', 'mse', 'recon']);
   tf.dispose([total, ...Object.values(parts), labels]);

@@ -184,6 +184,7 @@ describe('S2LIF', () => {
           labels: tf.tensor1d([0.1, -0.5, 0.9, 0]),
           sourceIds: tf.zeros([4], 'int32') as tf.Tensor1D,
           indices: rows(4),
+          groupIds: new Int32Array(4),
         };
         for (const epoch of [1, 2]) assert.ok(Number.isFinite(model.losses(batch, { step: 0, epoch, progress: 0 }).total.dataSync()[0]!));
         assert.ok(values(model.predict(batch)).every(Number.isFinite));
