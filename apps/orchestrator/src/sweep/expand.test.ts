@@ -125,6 +125,7 @@ it('the shipped specs expand to the run counts their headers state', () => {
     'synthetic-dg': 72,
     'mosi-real': 15,
     'mosi-tune': 8,
+    'baselines-mosi': 40,
   };
   for (const [name, count] of Object.entries(counts)) {
     const { spec } = loadSweepSpec(experiment(name));
