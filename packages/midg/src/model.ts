@@ -14,81 +14,11 @@ import * as tf from '@tensorflow/tfjs';
 import { EntropyDecoupler } from '@midg/decoupling';
 import { CrossModalAdapter, mseLoss } from '@midg/adapter';
 import { type Modality } from '@midg/features';
-import { Dense, Mlp, MlpHead, MultimodalEncoder, deriveSeed, disposeVariables, partVariables, stopGradient, tidyOutput, type ForwardOptions, type ModalityTensors, type TrainablePart } from '@midg/nn';
+import { MultimodalEncoder, deriveSeed, disposeVariables, partVariables, stopGradient, type ForwardOptions, type ModalityTensors } from '@midg/nn';
 import { DomainDiscriminator, MOIE_DEFAULTS, MixtureOfInvariantExperts, dannLambda, expertUsage, gradientReversal, type DomainLossOutput } from '@midg/moie';
 import type { Batch, DataInfo, LossBreakdown, ParameterGroup, SentimentModel, StepContext, UnlabeledBatch } from '@midg/trainer';
 import type { MidgConfig } from './schema';
-
-interface InDomainOutput {
-  representation: tf.Tensor2D;
-  prediction: tf.Tensor1D;
-  gates?: tf.Tensor2D;
-}
-
-/**
- * "MoIE off" (Table 2): the conventional fusion network the paper says MoIE replaces — one feed-forward block of
- * the same width as an expert, then the same kind of head; no router, no discriminator, so no L_in.
- */
-class PlainFusion implements TrainablePart {
-  private readonly block: Mlp;
-  private readonly head: MlpHead;
-
-  constructor(inputDim: number, config: MidgConfig, seed: number) {
-    this.block = new Mlp({
-      inputDim,
-      hiddenDims: [config.expertHidden],
-      outputDim: config.hiddenDim,
-      dropout: config.dropout,
-      seed: deriveSeed(seed, 'fusion'),
-    });
-    this.head = new MlpHead({ inputDim: config.hiddenDim, hiddenDim: config.hiddenDim, dropout: config.dropout, seed: deriveSeed(seed, 'head') });
-  }
-
-  forward(input: tf.Tensor2D, options: ForwardOptions): InDomainOutput {
-    return tidyOutput(() => {
-      const representation = this.block.forward(input, options);
-      return { representation, prediction: this.head.forward(representation, options) };
-    });
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return partVariables([this.block, this.head]);
-  }
-
-  dispose(): void {
-    disposeVariables(this.trainableVariables());
-  }
-}
-
-/** "CM-Adapter off" (Table 2): concatenate O_m, the same fully connected layer and head, no knowledge injection. */
-class PlainOutOfDomainHead implements TrainablePart {
-  private readonly fusion: Dense;
-  private readonly head: MlpHead;
-
-  constructor(
-    private readonly modalities: Modality[],
-    config: MidgConfig,
-    seed: number,
-  ) {
-    this.fusion = new Dense({ inputDim: modalities.length * config.hiddenDim, units: config.hiddenDim, seed: deriveSeed(seed, 'fusion') });
-    this.head = new MlpHead({ inputDim: config.hiddenDim, hiddenDim: config.hiddenDim, dropout: config.dropout, seed: deriveSeed(seed, 'head') });
-  }
-
-  forward(outDomain: ModalityTensors<tf.Tensor2D>, options: ForwardOptions): tf.Tensor1D {
-    return tf.tidy(() => {
-      const fused = this.fusion.forward(tf.concat(this.modalities.map((m) => outDomain[m]!), 1));
-      return this.head.forward(fused, options);
-    });
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return partVariables([this.fusion, this.head]);
-  }
-
-  dispose(): void {
-    disposeVariables(this.trainableVariables());
-  }
-}
+import { PlainFusion, PlainOutOfDomainHead } from './ablation-parts';
 
 interface Streams {
   inDomain: ModalityTensors<tf.Tensor2D>;
