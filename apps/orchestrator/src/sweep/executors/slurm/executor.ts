@@ -1,60 +1,15 @@
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, closeSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EpochEvent, TrainResult } from '@midg/trainer';
-import type { SlurmResources } from '../../spec';
-import { STDERR_TAIL_CHARS } from '../../worker';
-import { runSpecJson, type Executor, type ExecutorEvent, type ExecutorOutcome, type LaunchContext, type LaunchItem } from '../executor';
-import { CliSlurm, type SlurmClient, type TaskEnd } from './client';
-import { logFile, renderArrayScript, runDir, type ArrayScript } from './script';
+import type { TrainResult } from '@midg/trainer';
+import type { Executor, ExecutorEvent, LaunchContext, LaunchItem } from '../executor';
+import { CliSlurm, type SlurmClient } from './client';
+import { failure, findResult, readEvents, readResult } from './run-dir';
+import { runDir } from './script';
+import { prepareArray } from './submit';
+import { readState, type SlurmArrayState, type SlurmExecutorOptions, type Task } from './types';
 
-export interface SlurmExecutorOptions {
-  /** Run directories, task lists, scripts and logs: on storage the compute nodes share (absolute). */
-  workDir: string;
-  resources: SlurmResources;
-  /** At most this many tasks of an array at once (`--array=...%C`). */
-  parallel: number;
-  /** The worker program and leading arguments, e.g. [node, .../midg.js]; `train ...` is appended. */
-  command: readonly string[];
-  /** Where tasks start (the sweep's working directory, which must exist on the compute nodes). */
-  cwd: string;
-  checkpointRoot?: string;
-  datasets?: string;
-  /** How often squeue is asked and run directories are read (default 10 s). */
-  pollMs?: number;
-  /** How long a task Slurm says ended well may take to show its result file (shared filesystems lag; default 60 s). */
-  resultGraceMs?: number;
-  client?: SlurmClient;
-}
-
-/** What the executor keeps with the sweep: the arrays with tasks whose end the sweep has not yet recorded. */
-export interface SlurmState {
-  executor: 'slurm';
-  arrays: SlurmArrayState[];
-}
-
-export interface SlurmArrayState {
-  batch: string;
-  jobName: string;
-  /** Null between writing the intent and sbatch answering (a crash there is resolved by the job name). */
-  jobId: string | null;
-  /** Index → [run key, attempt]; null once the sweep recorded the task's end. */
-  tasks: ([string, number] | null)[];
-}
-
-interface Task {
-  key: string;
-  attempt: number;
-  jobId: string;
-  index: number;
-  dir: string;
-  started: boolean;
-  startedAt: number;
-  /** Bytes of events.jsonl already read. */
-  offset: number;
-  /** When the task was first seen gone from the queue without a result file. */
-  goneSince?: number;
-  end?: TaskEnd;
-}
+export { arrayScript } from './submit';
+export type { SlurmArrayState, SlurmExecutorOptions, SlurmState } from './types';
 
 export function createSlurmExecutor(options: SlurmExecutorOptions): Executor {
   const client = options.client ?? new CliSlurm();
@@ -67,128 +22,6 @@ export function createSlurmExecutor(options: SlurmExecutorOptions): Executor {
         maxArraySize ??= await client.maxArraySize();
         return maxArraySize;
       }),
-  };
-}
-
-function readState(saved: unknown): SlurmState {
-  const state = saved as Partial<SlurmState> | null;
-  if (state && state.executor === 'slurm' && Array.isArray(state.arrays)) return { executor: 'slurm', arrays: state.arrays };
-  return { executor: 'slurm', arrays: [] };
-}
-
-/** The highest attempt of key with a result file in the work dir. */
-function findResult(workDir: string, key: string): { attempt: number; dir: string } | undefined {
-  const base = join(workDir, key);
-  if (!existsSync(base)) return undefined;
-  const attempts = readdirSync(base).filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => b - a);
-  for (const attempt of attempts) {
-    const dir = join(base, String(attempt));
-    if (existsSync(join(dir, 'result.json'))) return { attempt, dir };
-  }
-  return undefined;
-}
-
-function readResult(dir: string, key: string): TrainResult | undefined {
-  try {
-    const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as TrainResult;
-    if (result.event !== 'result' || typeof result.test !== 'object') return undefined;
-    if (result.key !== undefined && result.key !== key) return undefined;
-    return result;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Complete lines of events.jsonl after offset; the offset moves past the last newline only. */
-function readEvents(task: Pick<Task, 'dir' | 'offset'>): EpochEvent[] {
-  const file = join(task.dir, 'events.jsonl');
-  if (!existsSync(file)) return [];
-  const size = statSync(file).size;
-  if (size <= task.offset) return [];
-  const buffer = Buffer.alloc(size - task.offset);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, buffer, 0, buffer.length, task.offset);
-  } finally {
-    closeSync(fd);
-  }
-  const text = buffer.toString('utf8');
-  const end = text.lastIndexOf('\n');
-  if (end < 0) return [];
-  task.offset += Buffer.byteLength(text.slice(0, end + 1));
-  const events: EpochEvent[] = [];
-  for (const line of text.slice(0, end).split('\n')) {
-    try {
-      const event = JSON.parse(line) as EpochEvent;
-      if (event.event === 'epoch' && typeof event.epoch === 'number') events.push(event);
-    } catch {
-      // a torn or foreign line: not an epoch
-    }
-  }
-  return events;
-}
-
-function tail(file: string): string {
-  if (!existsSync(file)) return '';
-  const size = statSync(file).size;
-  const length = Math.min(size, STDERR_TAIL_CHARS * 2);
-  const buffer = Buffer.alloc(length);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, buffer, 0, length, size - length);
-  } finally {
-    closeSync(fd);
-  }
-  return buffer.toString('utf8').slice(-STDERR_TAIL_CHARS);
-}
-
-const EXPLAINED: Record<string, string> = {
-  TIMEOUT: 'time limit reached',
-  OUT_OF_MEMORY: 'killed for using more memory than it asked for',
-  NODE_FAIL: 'its node failed',
-  CANCELLED: 'cancelled outside this sweep',
-  PREEMPTED: 'preempted',
-  BOOT_FAIL: 'its node failed to boot',
-  DEADLINE: 'deadline reached',
-};
-
-/** The state Slurm's own messages in the task's log point to, when Slurm no longer remembers the task. */
-function stateFromLog(log: string): string | undefined {
-  if (/DUE TO TIME LIMIT/i.test(log)) return 'TIMEOUT';
-  if (/oom[-_ ]kill|out of memory/i.test(log)) return 'OUT_OF_MEMORY';
-  if (/DUE TO NODE FAIL/i.test(log)) return 'NODE_FAIL';
-  if (/DUE TO PREEMPTION/i.test(log)) return 'PREEMPTED';
-  if (/\*\*\* .*CANCELLED AT/i.test(log)) return 'CANCELLED';
-  return undefined;
-}
-
-/** A task that ended without a result file, as a failed outcome with Slurm's reason. */
-function failure(task: Task, workDir: string, resources: SlurmResources, now: number): Extract<ExecutorOutcome, { ok: false }> {
-  const log = tail(logFile(workDir, task.jobId, task.index));
-  const end = task.end;
-  const state = end && end.state !== 'COMPLETED' && end.state !== 'FAILED' ? end.state : (stateFromLog(log) ?? end?.state);
-  const where = `job ${task.jobId}_${task.index}`;
-  let reason: string | undefined;
-  if (state && EXPLAINED[state]) {
-    const limit = state === 'TIMEOUT' && resources.time ? ` (--time ${resources.time})` : state === 'OUT_OF_MEMORY' && resources.mem ? ` (--mem ${resources.mem})` : '';
-    reason = `slurm ${state}: ${EXPLAINED[state]}${limit}${end?.reason ? `, ${end.reason}` : ''} [${where}]`;
-  } else if (state === 'COMPLETED') {
-    reason = `slurm COMPLETED but no result file in ${task.dir} [${where}]`;
-  } else if (!state) {
-    const lastLine = log.trim().split('\n').pop()?.trim();
-    reason = `task ended, Slurm no longer says how: ${lastLine || 'no output'} [${where}]`;
-  }
-  // Otherwise (FAILED with an exit code) the exit code and the log's last line say it, as for a local worker.
-  // Slurm's verdict goes under the log when it is more than the exit code (which the log's last line explains).
-  const verdict = state && state !== 'FAILED' ? `slurm: ${where} ${state}${end?.reason ? ` (${end.reason})` : ''}\n` : '';
-  const stderrTail = `${log}${log && verdict && !log.endsWith('\n') ? '\n' : ''}${verdict}`.slice(-STDERR_TAIL_CHARS);
-  return {
-    ok: false,
-    exitCode: end?.exitCode ?? null,
-    signal: end?.signal ?? null,
-    stderrTail,
-    durationMs: end?.elapsedMs ?? Math.max(0, now - task.startedAt),
-    ...(reason ? { reason } : {}),
   };
 }
 
@@ -390,39 +223,4 @@ async function* launchSlurm(
       yield { kind: 'note', message: `slurm: could not cancel job ${jobs.join(', ')} (${(error as Error).message}); the next run of this sweep reattaches to it` };
     }
   }
-}
-
-/** Writes the array's run directories, task list and script; returns the script file. */
-function prepareArray(options: SlurmExecutorOptions, sweep: string, batchId: string, chunk: readonly LaunchItem[]): { jobName: string; scriptFile: string } {
-  const { workDir } = options;
-  mkdirSync(join(workDir, 'logs'), { recursive: true });
-  mkdirSync(join(workDir, 'arrays'), { recursive: true });
-  for (const { run, attempt } of chunk) {
-    const dir = runDir(workDir, run.key, attempt);
-    // Whatever an earlier, cancelled submission of this attempt left there is not this attempt's.
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'spec.json'), runSpecJson(run));
-  }
-  const script = arrayScript(options, sweep, batchId, chunk.length);
-  writeFileSync(script.taskList, chunk.map(({ run, attempt }) => `${run.key} ${attempt}\n`).join(''));
-  const scriptFile = join(workDir, 'arrays', `${batchId}.sh`);
-  writeFileSync(scriptFile, renderArrayScript(script), { mode: 0o755 });
-  return { jobName: script.jobName, scriptFile };
-}
-
-/** The script of an array of tasks (also what `--dry-run` prints). */
-export function arrayScript(options: SlurmExecutorOptions, sweep: string, batchId: string, tasks: number): ArrayScript {
-  return {
-    jobName: `midg-${sweep}-${batchId}`,
-    workDir: options.workDir,
-    taskList: join(options.workDir, 'arrays', `${batchId}.tasks`),
-    tasks,
-    parallel: options.parallel,
-    resources: options.resources,
-    cwd: options.cwd,
-    command: options.command,
-    ...(options.checkpointRoot ? { checkpointRoot: options.checkpointRoot } : {}),
-    ...(options.datasets ? { datasets: options.datasets } : {}),
-  };
 }
