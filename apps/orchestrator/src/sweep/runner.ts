@@ -1,6 +1,7 @@
 import { currentOwner, SweepTakenOverError, SWEEP_LEASE_MS, type ResultsWriter, type RunHostInfo, type RunState, type SweepOwner } from '../db';
 import type { PlannedRun } from './expand';
 import type { Executor, ExecutorEvent, ExecutorOutcome, LaunchItem } from './executors/executor';
+import { sleep } from './sleep';
 
 /** The part of the results store a sweep writes through. */
 export type SweepStore = ResultsWriter;
@@ -84,17 +85,6 @@ export function failureReason(outcome: Extract<ExecutorOutcome, { ok: false }>):
   return lastLine ? `${how}: ${lastLine}` : how;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * Runs a sweep: links every planned run to it, skips runs already done, claims the rest (runs another live sweep is

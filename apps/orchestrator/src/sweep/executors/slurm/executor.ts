@@ -7,6 +7,7 @@ import { failure, findResult, readEvents, readResult } from './run-dir';
 import { runDir } from './script';
 import { prepareArray } from './submit';
 import { readState, type SlurmArrayState, type SlurmExecutorOptions, type Task } from './types';
+import { sleep } from '../../sleep';
 
 export { arrayScript } from './submit';
 export type { SlurmArrayState, SlurmExecutorOptions, SlurmState } from './types';
@@ -25,17 +26,6 @@ export function createSlurmExecutor(options: SlurmExecutorOptions): Executor {
   };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 const taskId = (jobId: string, index: number): string => `${jobId}_${index}`;
 
