@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { TransformerEncoder, deriveSeed, disposeVariables, partVariables, type TrainablePart } from '@midg/nn';
-import { learnedPositions, repeatOverBatch } from './tokens';
+import { almtEncoder, learnedPositions, repeatOverBatch } from './tokens';
 
 export interface CrossModalFusionConfig {
   dim: number;
@@ -32,17 +32,7 @@ export class CrossModalFusion implements TrainablePart {
     this.token = tf.tidy(() => tf.variable(tf.zeros([1, dim])));
     this.sourcePositions = learnedPositions(tokens + 1, dim, deriveSeed(seed, 'source-positions'));
     this.targetPositions = learnedPositions(tokens + 1, dim, deriveSeed(seed, 'target-positions'));
-    // No final LayerNorm, as the reference: the regression head reads the raw residual stream.
-    this.encoder = new TransformerEncoder({
-      dim,
-      heads: config.heads,
-      ffnDim: config.ffnDim,
-      dropout: config.dropout,
-      activation: 'gelu',
-      layers: config.depth,
-      finalNorm: false,
-      seed: deriveSeed(seed, 'encoder'),
-    });
+    this.encoder = almtEncoder({ ...config, dim }, deriveSeed(seed, 'encoder'));
   }
 
   /** target (language) and source (H), both [B, tokens, dim] → the fused token [B, dim]. */

@@ -33,6 +33,20 @@ export function repeatOverBatch(x: tf.Tensor, batch: number): tf.Tensor3D {
   return tf.mul(tf.ones([batch, 1, 1]), tf.reshape(x, [1, n, dim])) as tf.Tensor3D;
 }
 
+/** ALMT's transformer stack: GELU FFNs and no final LayerNorm (the reference leaves the raw residual stream). */
+export function almtEncoder(config: { dim: number; depth: number; heads: number; ffnDim: number; dropout: number }, seed: number): TransformerEncoder {
+  return new TransformerEncoder({
+    dim: config.dim,
+    heads: config.heads,
+    ffnDim: config.ffnDim,
+    dropout: config.dropout,
+    activation: 'gelu',
+    layers: config.depth,
+    finalNorm: false,
+    seed,
+  });
+}
+
 export interface ModalityTokenizerConfig {
   inputDim: number;
   /** Longest input length the positions cover (the dataset's padded length). */
@@ -63,17 +77,7 @@ export class ModalityTokenizer implements TrainablePart {
     this.projection = new Dense({ inputDim: config.inputDim, units: dim, seed: deriveSeed(seed, 'projection') });
     this.tokenInit = tf.tidy(() => tf.variable(tf.zeros([tokens, dim])));
     this.positions = learnedPositions(tokens + config.maxLength, dim, deriveSeed(seed, 'positions'));
-    // The reference's encoder has no final LayerNorm: the tokens leave on the raw residual stream.
-    this.encoder = new TransformerEncoder({
-      dim,
-      heads: config.heads,
-      ffnDim: config.ffnDim,
-      dropout: config.dropout,
-      activation: 'gelu',
-      layers: config.depth,
-      finalNorm: false,
-      seed: deriveSeed(seed, 'encoder'),
-    });
+    this.encoder = almtEncoder({ ...config, dim }, deriveSeed(seed, 'encoder'));
   }
 
   /** x [B, L, inputDim], mask [B, L] (1 real, 0 padding), L ≤ maxLength → tokens [B, tokens, dim]. */
