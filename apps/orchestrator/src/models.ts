@@ -3,7 +3,7 @@
 // apps/orchestrator/package.json. `npx nx g ./tools/nx-plugin:baseline <name>` does all three: it inserts above the
 // two marker comments below (keep them, one each).
 import { registerModels, type ModelDefinition } from '@midg/trainer';
-import { midgDefinition } from '@midg/midg';
+import { midgDefinition, midgDgDefinition } from '@midg/midg';
 import { almtDefinition } from '@midg/almt';
 import { caspDefinition } from '@midg/casp';
 import { lateFusionDefinition } from '@midg/late-fusion';
@@ -15,6 +15,7 @@ import { selfMmDefinition } from '@midg/self-mm';
 
 export const MODELS: readonly ModelDefinition[] = [
   midgDefinition,
+  midgDgDefinition,
   lateFusionDefinition,
   multDefinition,
   misaDefinition,

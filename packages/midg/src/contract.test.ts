@@ -1,8 +1,9 @@
-// The shared model contract (packages/trainer/src/testing/contract.ts) on MIDG and each of its ablations.
+// The shared model contract (packages/trainer/src/testing/contract.ts) on MIDG and each of its ablations, and on
+// midg-dg (its own defaults: latent-domain labels, the shared adversary, an environment penalty).
 import { before } from 'node:test';
 import { useBackend } from '@midg/backend';
 import { modelContractSuite } from '@midg/trainer/testing';
-import { midgDefinition } from './definition';
+import { midgDefinition, midgDgDefinition } from './definition';
 import { MIDG_ABLATIONS } from './schema';
 
 before(async () => {
@@ -27,3 +28,5 @@ modelContractSuite(midgDefinition, {
     envPenalty: 'groupdro',
   },
 });
+
+modelContractSuite(midgDgDefinition, { backend: 'wasm', overrides: midgDgDefinition.testOverrides });

@@ -182,6 +182,7 @@ test('options that need per-sample domains refuse stream labels', () => {
   const bad = (overrides: ConfigRecord) => () => midgDefinition.validate({ ...config(), ...overrides });
   assert.throws(bad({ envPenalty: 'vrex' }), /envPenalty=vrex needs per-sample environments/);
   assert.throws(bad({ invariantOn: 'shared' }), /invariantOn=shared needs per-sample domain labels/);
-  assert.throws(bad({ domainLabels: 'cluster' }), /"domainLabels" must be one of stream \| source \| video/);
+  assert.throws(bad({ domainLabels: 'clusters' }), /"domainLabels" must be one of stream \| source \| video \| cluster/);
   midgDefinition.validate({ ...config(), domainLabels: 'video', invariantOn: 'shared', envPenalty: 'irm' });
+  midgDefinition.validate({ ...config(), domainLabels: 'cluster', invariantOn: 'shared', envPenalty: 'irm' });
 });

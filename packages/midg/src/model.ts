@@ -7,7 +7,7 @@
  * Objective: alpha·L_in (eq. 4) + beta·L_out (eq. 6) + gamma·L_DIS (eq. 1–3) + delta·MSE(ŷ1, y)
  *            [+ envPenaltyWeight·(environment penalty across the domain labels), an option of issue 8].
  * Training prediction (logged as `mixMse`): mixWeight·ŷ1 + (1 − mixWeight)·ŷ2. Test: ŷ2 only (§4.3).
- * The domain-generalization options (invariantOn, grlSchedule, discriminatorOptimizer, domainLabels=video,
+ * The domain-generalization options (invariantOn, grlSchedule, discriminatorOptimizer, domainLabels=video|cluster,
  * envPenalty) default to the paper's method. The reasons behind each choice are in docs/method.md.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -19,15 +19,17 @@ import { DomainDiscriminator, MOIE_DEFAULTS, MixtureOfInvariantExperts, dannLamb
 import type { Batch, DataInfo, LossBreakdown, ParameterGroup, SentimentModel, StepContext, UnlabeledBatch } from '@midg/trainer';
 import type { MidgConfig } from './schema';
 import { PlainFusion, PlainOutOfDomainHead } from './ablation-parts';
+import { LatentDomains } from './latent-domains';
 
 interface Streams {
+  /** A_m, the encoders' output before decoupling (what domainLabels=cluster clusters). */
+  shared: ModalityTensors<tf.Tensor2D>;
   inDomain: ModalityTensors<tf.Tensor2D>;
   outDomain: ModalityTensors<tf.Tensor2D>;
   decouplingLoss: tf.Scalar;
 }
 
 export class MidgModel implements SentimentModel {
-  readonly name = 'midg';
   readonly config: MidgConfig;
   private readonly modalities: Modality[];
   private readonly encoder: MultimodalEncoder;
@@ -39,13 +41,21 @@ export class MidgModel implements SentimentModel {
   private lastSamples?: { inDomain: ModalityTensors<tf.Tensor2D>; outDomain: ModalityTensors<tf.Tensor2D> };
   /** invariantOn=shared: the discriminator on the fused out-of-domain stream [A_ot, A_oa, A_ov] (the test path). */
   private readonly sharedDiscriminator?: DomainDiscriminator;
-  /** Number of domains the adversary tells apart (2 for stream/source; the training split's videos for video). */
+  /** Number of domains the adversary tells apart (2 for stream/source; the training split's videos; K clusters). */
   private readonly domains: number;
+  /** domainLabels=cluster: the k-means latent domains on A_m, refreshed at every epoch's end. */
+  private readonly latentDomains?: LatentDomains;
   /** envPenalty=groupdro: the group weights q ∈ Δ^G (state, not trained by the optimizer) and the last step's risks. */
   private groupWeights?: tf.Tensor1D;
   private lastGroupRisks?: { means: tf.Tensor1D; present: tf.Tensor1D };
 
-  constructor(config: MidgConfig, info: DataInfo, seed: number) {
+  /** `name`: the registered model this instance belongs to (midg, or midg-dg with other defaults). */
+  constructor(
+    config: MidgConfig,
+    info: DataInfo,
+    seed: number,
+    readonly name = 'midg',
+  ) {
     if (config.domainLabels === 'source' && info.sourceCount !== 2) {
       throw new Error(
         `domainLabels=source needs exactly two source datasets (eq. 4 is a binary cross-entropy), e.g. --source synth:mosi+synth:sims; this run has ${info.sourceCount}`,
@@ -54,7 +64,7 @@ export class MidgModel implements SentimentModel {
     if (config.domainLabels === 'video' && !((info.groupCount ?? 0) >= 2)) {
       throw new Error(`domainLabels=video needs at least two videos in the training split; this run has ${info.groupCount ?? 'no group count'}`);
     }
-    this.domains = config.domainLabels === 'video' ? info.groupCount! : 2;
+    this.domains = config.domainLabels === 'video' ? info.groupCount! : config.domainLabels === 'cluster' ? config.clusterCount : 2;
     this.config = config;
     this.modalities = info.modalities;
     const dims: Partial<Record<Modality, number>> = {};
@@ -100,10 +110,10 @@ export class MidgModel implements SentimentModel {
           seed: deriveSeed(seed, 'adapter'),
         });
     if (config.estimator === 'club') this.clubOptimizer = tf.train.adam(config.clubLearningRate);
-    if (config.envPenalty === 'groupdro') {
-      const groups = this.environmentCount(info);
-      this.groupWeights = tf.keep(tf.fill([groups], 1 / groups) as tf.Tensor1D);
+    if (config.domainLabels === 'cluster' && (this.hasAdversary() || config.envPenalty !== 'none')) {
+      this.latentDomains = new LatentDomains({ trainSize: info.trainSize, clusters: config.clusterCount, seed });
     }
+    if (config.envPenalty === 'groupdro') this.groupWeights = tf.keep(tf.fill([this.domains], 1 / this.domains) as tf.Tensor1D);
   }
 
   trainableVariables(): tf.Variable[] {
@@ -129,7 +139,9 @@ export class MidgModel implements SentimentModel {
 
   lossWeights(): Record<string, number> {
     const { alpha, beta, gamma, delta } = this.config;
-    const weights: Record<string, number> = this.hasAdversary() ? { in: alpha, out: beta, dis: gamma, inMse: delta } : { out: beta, dis: gamma, inMse: delta };
+    const weights: Record<string, number> = { out: beta, dis: gamma, inMse: delta };
+    // Latent domains enter the total through `inApplied` (L_in, weighted 0 until the first clustering).
+    if (this.hasAdversary()) weights[this.latentDomains ? 'inApplied' : 'in'] = alpha;
     if (this.config.envPenalty !== 'none') weights.envApplied = this.config.envPenaltyWeight;
     return weights;
   }
@@ -160,16 +172,19 @@ export class MidgModel implements SentimentModel {
       const adversarial = this.adversarialLoss(this.inDomain, inDomain.representation, streams, batch, training, this.grlLambdaAt(context));
       parts.in = adversarial.loss;
       parts.discAcc = adversarial.accuracy;
-      total = tf.add(total, tf.mul(alpha, adversarial.loss));
+      let applied = adversarial.loss;
+      if (this.latentDomains) applied = parts.inApplied = tf.mul(adversarial.loss, this.domainsReady() ? 1 : 0);
+      total = tf.add(total, tf.mul(alpha, applied));
     }
     if (this.config.envPenalty !== 'none') {
-      // Logged always; weighted 0 during the warm-up (envApplied is what enters the total).
+      // Logged always; weighted 0 during the warm-up and before the first clustering (envApplied enters the total).
       const penalty = this.environmentPenalty(batch, y2);
       parts.env = penalty;
-      parts.envApplied = tf.mul(penalty, context.epoch > this.config.envWarmupEpochs ? 1 : 0);
+      parts.envApplied = tf.mul(penalty, context.epoch > this.config.envWarmupEpochs && this.domainsReady() ? 1 : 0);
       total = tf.add(total, tf.mul(this.config.envPenaltyWeight, parts.envApplied));
     }
     if (this.clubOptimizer) this.rememberSamples(streams);
+    this.latentDomains?.remember(batch.indices, stopGradient(this.fuse(streams.shared)));
     return { total, parts };
   }
 
@@ -183,6 +198,7 @@ export class MidgModel implements SentimentModel {
    * q_g ← q_g·exp(η·R_g) for the groups in the batch, then q ← q / Σq (Sagawa et al., 2020, Alg. 1).
    */
   afterStep(): void {
+    this.latentDomains?.collect();
     if (this.groupWeights && this.lastGroupRisks) {
       const { means, present } = this.lastGroupRisks;
       const previous = this.groupWeights;
@@ -201,6 +217,11 @@ export class MidgModel implements SentimentModel {
     cost?.dispose();
   }
 
+  /** domainLabels=cluster: re-clusters the A_m rows gathered during the epoch; the report is recorded with the epoch. */
+  async onEpochEnd(context: StepContext): Promise<Record<string, number> | void> {
+    return this.latentDomains?.refresh(context.epoch);
+  }
+
   async expertUsage(batch: UnlabeledBatch): Promise<number[]> {
     if (!(this.inDomain instanceof MixtureOfInvariantExperts)) return [];
     const gates = tf.tidy(() => {
@@ -216,6 +237,7 @@ export class MidgModel implements SentimentModel {
     this.forgetSamples();
     this.forgetGroupRisks();
     this.groupWeights?.dispose();
+    this.latentDomains?.dispose();
     disposeVariables([...this.trainableVariables(), ...this.decoupler.clubVariables()]);
     this.clubOptimizer?.dispose();
   }
@@ -223,7 +245,7 @@ export class MidgModel implements SentimentModel {
   private streams(batch: UnlabeledBatch, options: ForwardOptions): Streams {
     const encoded = this.encoder.forward(batch.features, batch.masks, options);
     const decoupled = this.decoupler.forward(encoded, options);
-    return { inDomain: decoupled.inDomain, outDomain: decoupled.outDomain, decouplingLoss: decoupled.loss };
+    return { shared: encoded, inDomain: decoupled.inDomain, outDomain: decoupled.outDomain, decouplingLoss: decoupled.loss };
   }
 
   private fuse(stream: ModalityTensors<tf.Tensor2D>): tf.Tensor2D {
@@ -240,14 +262,18 @@ export class MidgModel implements SentimentModel {
     return this.inDomain instanceof MixtureOfInvariantExperts;
   }
 
-  /** Per-sample domain labels [B] of `source` (source-dataset id) and `video` (group id of the split's ids). */
+  /**
+   * Per-sample domain labels [B] of `source` (source-dataset id), `video` (group id of the split's ids) and `cluster`
+   * (the sample's latent domain; all 0 before the first clustering).
+   */
   private sampleDomains(batch: Batch): tf.Tensor1D {
+    if (this.latentDomains) return tf.tensor1d(this.latentDomains.labelsOf(batch.indices), 'int32');
     return this.config.domainLabels === 'video' ? tf.tensor1d(batch.groupIds, 'int32') : batch.sourceIds;
   }
 
-  /** Environments of the penalty: the per-sample domain labels (stream is refused by checkMidgConfig). */
-  private environmentCount(info: DataInfo): number {
-    return this.config.domainLabels === 'video' ? info.groupCount! : info.sourceCount;
+  /** False only for latent domains before their first clustering (the fallback: one domain, weight 0). */
+  private domainsReady(): boolean {
+    return this.latentDomains?.ready ?? true;
   }
 
   /**
@@ -260,9 +286,8 @@ export class MidgModel implements SentimentModel {
    *   groupdro: Σ_g q_g·R_g with the group weights q of afterStep (the robust risk; its value is logged too).
    */
   private environmentPenalty(batch: Batch, prediction: tf.Tensor1D): tf.Scalar {
-    const groups = this.groupWeights?.shape[0] ?? (this.config.domainLabels === 'video' ? this.domains : 2);
-    const ids = this.config.domainLabels === 'video' ? tf.tensor1d(batch.groupIds, 'int32') : tf.cast(batch.sourceIds, 'int32');
-    const oneHot = tf.cast(tf.oneHot(ids, groups), 'float32') as tf.Tensor2D;
+    // The environments are the per-sample domain labels (stream is refused by checkMidgConfig).
+    const oneHot = tf.cast(tf.oneHot(tf.cast(this.sampleDomains(batch), 'int32'), this.domains), 'float32') as tf.Tensor2D;
     const counts = tf.sum(oneHot, 0) as tf.Tensor1D;
     const present = tf.minimum(counts, 1) as tf.Tensor1D;
     const presentCount = tf.maximum(tf.sum(present), 1);

@@ -20,7 +20,8 @@ export const MIDG_SCHEMA = {
   estimator: choiceKey(['club', 'kl']),
   klPrior: choiceKey(['standard-normal', 'other-branch']),
   clubLearningRate: numberKey({ min: 0, minExclusive: true }),
-  domainLabels: choiceKey(['stream', 'source', 'video']),
+  domainLabels: choiceKey(['stream', 'source', 'video', 'cluster']),
+  clusterCount: numberKey({ min: 2, integer: true }),
   invariantOn: choiceKey(['moie', 'shared']),
   grlSchedule: choiceKey(['constant', 'dann']),
   discriminatorOptimizer: choiceKey(['shared', 'separate']),
@@ -41,10 +42,10 @@ export function checkMidgConfig(config: MidgConfig): string | undefined {
   // Stream labels are two views of every sample, not a partition of the samples into environments, and pulling A_om
   // towards A_im on the test path would work against L_DIS (docs/method.md, "Domain-generalization options").
   if (config.envPenalty !== 'none' && config.domainLabels === 'stream') {
-    return `envPenalty=${config.envPenalty} needs per-sample environments: domainLabels source | video (stream labels are two views of each sample)`;
+    return `envPenalty=${config.envPenalty} needs per-sample environments: domainLabels source | video | cluster (stream labels are two views of each sample)`;
   }
   if (config.invariantOn === 'shared' && config.domainLabels === 'stream') {
-    return 'invariantOn=shared needs per-sample domain labels: domainLabels source | video (stream would pull A_om onto A_im, against L_DIS)';
+    return 'invariantOn=shared needs per-sample domain labels: domainLabels source | video | cluster (stream would pull A_om onto A_im, against L_DIS)';
   }
   return undefined;
 }

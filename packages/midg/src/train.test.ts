@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { useBackend } from '@midg/backend';
 import type { Dataset } from '@midg/features';
-import { registerModels, trainRun, type ConfigRecord, type RunSpec } from '@midg/trainer';
-import { midgDefinition } from './definition';
+import { registerModels, trainRun, type ConfigRecord, type EpochEvent, type RunSpec } from '@midg/trainer';
+import { midgDefinition, midgDgDefinition } from './definition';
 
-registerModels([midgDefinition]);
+registerModels([midgDefinition, midgDgDefinition]);
 const quick = { hiddenDim: 16, heads: 2, epochs: 2, patience: 10, maxTrainSamples: 96, batchSize: 32 };
 const spec: RunSpec = { model: 'midg', source: 'synth:mosi:tiny', target: 'synth:sims:tiny', seed: 3, backend: 'wasm', overrides: quick };
 const datasets = new Map<string, Dataset>();
@@ -37,4 +37,20 @@ test('two sources train with source-id domain labels; one source with them is a 
   );
   assert.ok('Has0_acc_2' in result.test && Number.isFinite(result.test.MAE));
   await assert.rejects(trainRun({ ...spec, overrides: { ...quick, domainLabels: 'source' } }, { datasets }), /domainLabels=source needs exactly two source datasets/);
+});
+
+test('midg-dg trains end to end with its defaults; its latent domains are re-clustered every epoch on the rows trained on', async () => {
+  const epochs: EpochEvent[] = [];
+  const result = await trainRun({ ...spec, model: 'midg-dg', overrides: quick }, { datasets, onEpoch: (event) => epochs.push(event) });
+  assert.ok(Number.isFinite(result.test.MAE));
+  assert.equal(result.config.domainLabels, 'cluster');
+  assert.equal(epochs.length, 2);
+  for (const event of epochs) {
+    assert.equal(event.diagnostics?.clusterRows, quick.maxTrainSamples, `epoch ${event.epoch}: the rows of the training subset`);
+    assert.ok(event.diagnostics!.clustersUsed! >= 2, `epoch ${event.epoch}: ${event.diagnostics!.clustersUsed} clusters used`);
+    assert.ok(Number.isFinite(event.losses.inApplied) && Number.isFinite(event.losses.envApplied));
+  }
+  assert.equal(epochs[0]!.losses.inApplied, 0, 'epoch 1: no clusters yet, the adversary is weighted 0');
+  assert.equal(epochs[0]!.losses.envApplied, 0);
+  assert.ok(epochs[1]!.losses.inApplied! > 0, 'epoch 2: the clusters of epoch 1 are the domains');
 });
