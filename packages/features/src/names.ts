@@ -18,7 +18,7 @@ export function parseDatasetName(name: string): DatasetRef {
   if (trimmed.startsWith('synth:')) {
     const [, domain = '', preset = 'tiny', ...rest] = trimmed.split(':');
     if (!domain || rest.length > 0) {
-      throw new DataError(`bad dataset name "${name}": expected synth:<mosi|mosei|sims>[:<tiny|paper>]`);
+      throw new DataError(`bad dataset name "${name}": expected synth:<mosi|mosei|sims>[:<tiny|paper|v2>]`);
     }
     return { kind: 'synthetic', domain, preset, name: `synth:${domain}:${preset}` };
   }

@@ -28,6 +28,7 @@ import {
   type SyntheticPresetSpec,
 } from './presets';
 import { validateDataset } from '../validate';
+import { assignGroups, type SplitGroups } from './groups';
 import { Rng, streamSeed } from './rng';
 
 export interface SyntheticOptions {
@@ -51,6 +52,8 @@ export interface SplitLatents {
   facialExpression: Float32Array;
   /** The cross-modal label component c = κ · b_a · b_v. */
   interaction: Float32Array;
+  /** Speaker-like groups: group per sample and the cue coefficients it was drawn with (the domain's without groups). */
+  groups: SplitGroups;
 }
 
 /** Which channels of each modality carry the invariant content and which the domain-specific cue. */
@@ -74,7 +77,7 @@ interface ModalityStyle {
 }
 
 interface SampleDraws {
-  latents: SplitLatents;
+  latents: Omit<SplitLatents, 'groups'>;
   labels: Float32Array;
   lengths: Record<Modality, Int32Array>;
 }
@@ -103,6 +106,8 @@ export function generateSyntheticDomainWithLatents(
   for (const split of SPLITS) {
     const size = preset.sizes[domain][split];
     const draws = drawSamples(streamSeed(seed, 'samples', domain, presetName, split), size, preset.seqLen, style);
+    // Its own stream, drawn only by presets with groups: tiny and paper are what they were before groups existed.
+    const groups = assignGroups(streamSeed(seed, 'groups', domain, presetName, split), { domain, split, size }, style.cue, preset.groups);
     const features: Partial<Record<Modality, ModalityTensor>> = {};
     for (const m of modalities) {
       features[m] = fillModality(streamSeed(seed, 'features', domain, presetName, split, m), {
@@ -112,13 +117,12 @@ export function generateSyntheticDomainWithLatents(
         mechanism: mechanism[m],
         style: modalityStyles[m],
         noiseScale: style.noise[m],
-        cue: style.cue,
+        cueCoefficients: groups.cueCoefficients,
         draws,
       });
     }
-    const ids = Array.from({ length: size }, (_, i) => `synth-${domain}-${split}-${String(i).padStart(5, '0')}`);
-    splits[split] = { size, features, labels: draws.labels, ids };
-    latents[split] = draws.latents;
+    splits[split] = { size, features, labels: draws.labels, ids: groups.ids };
+    latents[split] = { ...draws.latents, groups };
   }
 
   const dataset: Dataset = {
@@ -227,7 +231,7 @@ function drawFromPrior(rng: Rng, prior: readonly PriorComponent[]): number {
 /** Latents, labels and true lengths: everything about a sample that is not a feature value. */
 function drawSamples(streamKey: number, size: number, seqLen: number, style: DomainStyle): SampleDraws {
   const rng = new Rng(streamKey);
-  const latents: SplitLatents = {
+  const latents: SampleDraws['latents'] = {
     sentiment: new Float32Array(size),
     vocalSentiment: new Float32Array(size),
     facialSentiment: new Float32Array(size),
@@ -271,7 +275,7 @@ interface FillSpec {
   mechanism: ModalityMechanism;
   style: ModalityStyle;
   noiseScale: number;
-  cue: DomainStyle['cue'];
+  cueCoefficients: SplitGroups['cueCoefficients'];
   draws: SampleDraws;
 }
 
@@ -315,7 +319,7 @@ function fillModality(streamKey: number, spec: FillSpec): ModalityTensor {
       base[j] = value;
     }
     for (let j = contentCount; j < dim; j++) {
-      const coefficient = (j - contentCount) % 2 === 0 ? spec.cue.a : spec.cue.b;
+      const coefficient = ((j - contentCount) % 2 === 0 ? spec.cueCoefficients.a : spec.cueCoefficients.b)[i]!;
       signal[j] = cueLoading * coefficient * s;
       base[j] = MECHANISM.cueNoise * noiseScale * rng.normal();
     }

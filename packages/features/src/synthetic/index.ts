@@ -5,5 +5,6 @@ export {
   SYNTHETIC_PRESETS,
   type SyntheticDomain,
   type SyntheticPreset,
+  type SpeakerGroups,
   type SyntheticPresetSpec,
 } from './presets';

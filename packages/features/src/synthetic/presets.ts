@@ -20,6 +20,19 @@ export interface SyntheticPresetSpec {
   /** Per-sample nuisance factors (speaker, recording setup) mixed into each modality's content channels. */
   nuisanceFactors: number;
   sizes: Readonly<Record<SyntheticDomain, Readonly<Record<SplitName, number>>>>;
+  /** Speaker-like groups (absent: every sample is its own group, the cue coefficients are the domain's). */
+  groups?: SpeakerGroups;
+}
+
+/**
+ * Speaker-like groups within every split of a domain. Each group has its own cue coefficients, drawn around the
+ * domain's, so the cue→label relation varies across groups while the content→label relation is shared.
+ */
+export interface SpeakerGroups {
+  /** Groups per split; every split's size must be a multiple of it (equal-sized groups, contiguous samples). */
+  perSplit: number;
+  /** Std of a group's cue coefficient around the domain's (per cue group A and B, centred within each split). */
+  cueSpread: number;
 }
 
 export const SYNTHETIC_PRESETS = {
@@ -44,6 +57,19 @@ export const SYNTHETIC_PRESETS = {
       mosei: { train: 16326, valid: 1871, test: 4659 },
       sims: { train: 1368, valid: 456, test: 457 },
     },
+  },
+  // Benchmark v2 (issue #8): tiny's features, speaker-like groups with their own cues, test splits of 2000.
+  v2: {
+    seqLen: 8,
+    dims: { t: 32, a: 12, v: 10 },
+    cueChannels: { t: 4, a: 2, v: 2 },
+    nuisanceFactors: 3,
+    sizes: {
+      mosi: { train: 1024, valid: 384, test: 2000 },
+      mosei: { train: 1280, valid: 384, test: 2000 },
+      sims: { train: 1024, valid: 384, test: 2000 },
+    },
+    groups: { perSplit: 8, cueSpread: 1.5 },
   },
 } as const satisfies Record<string, SyntheticPresetSpec>;
 export type SyntheticPreset = keyof typeof SYNTHETIC_PRESETS;

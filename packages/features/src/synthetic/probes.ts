@@ -36,14 +36,20 @@ export interface ProbeSpec {
 export interface Probe {
   /** Predictions for a split of any dataset with the same modalities and dims. */
   predict(split: Split): Float64Array;
+  /** The probe's input matrix for a split (pooled, standardized with the training statistics, expanded). */
+  features(split: Split): Matrix;
+  /** The chosen ridge strength and the model fitted with it, over the columns of `features`. */
   lambda: number;
+  model: LinearModel;
 }
 
 export interface RegressionScores {
   r2: number;
   mae: number;
-  /** Sign agreement on samples whose target is non-zero (MMSA's non-0 Acc2). */
-  acc2: number;
+  /** (prediction ≥ 0) against (target ≥ 0) over every sample: MMSA's Has0_acc_2, the paper's ACC. */
+  has0Acc2: number;
+  /** Sign agreement on the samples whose target is not 0: MMSA's Non0_acc_2. */
+  non0Acc2: number;
 }
 
 const DEFAULT_LAMBDAS = [1e-3, 1e-2, 0.1, 1, 10, 100];
@@ -116,11 +122,71 @@ export function randomReluFeatures(x: Matrix, width: number, seed: number): Matr
   return { rows: x.rows, cols: width, data };
 }
 
+/** A fitted linear model: prediction = intercept + weights · x. */
+export interface LinearModel {
+  weights: Float64Array;
+  intercept: number;
+}
+
+/** Predictions of a linear model for every row of `x`. */
+export function predictLinear(model: LinearModel, x: Matrix): Float64Array {
+  const { weights, intercept } = model;
+  const out = new Float64Array(x.rows).fill(intercept);
+  for (let i = 0; i < x.rows; i++) for (let j = 0; j < x.cols; j++) out[i]! += weights[j]! * x.data[i * x.cols + j]!;
+  return out;
+}
+
 /**
  * Ridge regression with an unpenalized intercept, w = (XcᵀXc + λ·n·I)⁻¹ Xcᵀ yc, for each λ in `lambdas`
- * (the Gram matrix is formed once). Returns one predictor per λ.
+ * (the Gram matrix is formed once). Returns one model per λ.
  */
-export function fitRidgePath(x: Matrix, y: ArrayLike<number>, lambdas: readonly number[]): ((x: Matrix) => Float64Array)[] {
+export function fitRidgeModels(x: Matrix, y: ArrayLike<number>, lambdas: readonly number[]): LinearModel[] {
+  const { rows, cols } = x;
+  const { gram, rhs, xMean, yMean } = normalEquations(x, y);
+  return lambdas.map((lambda) => {
+    const system = gram.slice();
+    for (let j = 0; j < cols; j++) system[j * cols + j]! += lambda * rows;
+    const weights = choleskySolve(choleskyFactor(system, cols), rhs, cols);
+    return { weights, intercept: interceptOf(weights, xMean, yMean) };
+  });
+}
+
+/**
+ * One ridge fit (as fitRidgeModels) plus the sampling variance of every weight, σ²·diag(A⁻¹GA⁻¹) with G = XcᵀXc,
+ * A = G + λ·n·I and σ² = RSS / (n − df), df = tr(A⁻¹G): how far a weight moves between two draws of the same data.
+ */
+export function fitRidgeWithVariances(x: Matrix, y: ArrayLike<number>, lambda: number): LinearModel & { variances: Float64Array } {
+  const { rows, cols } = x;
+  const { gram, rhs, xMean, yMean } = normalEquations(x, y);
+  for (let j = 0; j < cols; j++) for (let k = j + 1; k < cols; k++) gram[j * cols + k] = gram[k * cols + j]!;
+  const system = gram.slice();
+  for (let j = 0; j < cols; j++) system[j * cols + j]! += lambda * rows;
+  const lower = choleskyFactor(system, cols);
+  const weights = choleskySolve(lower, rhs, cols);
+  const intercept = interceptOf(weights, xMean, yMean);
+  // inverse[k] is column k of A⁻¹ (= row k, A is symmetric); spread[k] is column k of A⁻¹G.
+  const inverse = Array.from({ length: cols }, (_, k) => choleskySolve(lower, Float64Array.from({ length: cols }, (_, j) => (j === k ? 1 : 0)), cols));
+  const spread = Array.from({ length: cols }, (_, k) => choleskySolve(lower, gram.subarray(k * cols, (k + 1) * cols), cols));
+  let df = 0;
+  for (let j = 0; j < cols; j++) df += spread[j]![j]!;
+  const predictions = predictLinear({ weights, intercept }, x);
+  let rss = 0;
+  for (let i = 0; i < rows; i++) rss += (y[i]! - predictions[i]!) ** 2;
+  const noise = rss / Math.max(1, rows - df);
+  const variances = new Float64Array(cols);
+  // (A⁻¹GA⁻¹)_jj = Σ_k (A⁻¹G)_jk (A⁻¹)_kj.
+  for (let j = 0; j < cols; j++) for (let k = 0; k < cols; k++) variances[j]! += noise * spread[k]![j]! * inverse[j]![k]!;
+  return { weights, intercept, variances };
+}
+
+function interceptOf(weights: Float64Array, xMean: Float64Array, yMean: number): number {
+  let intercept = yMean;
+  for (let j = 0; j < weights.length; j++) intercept -= weights[j]! * xMean[j]!;
+  return intercept;
+}
+
+/** Column means, the lower triangle of the centred Gram matrix XcᵀXc and Xcᵀyc. */
+function normalEquations(x: Matrix, y: ArrayLike<number>): { gram: Float64Array; rhs: Float64Array; xMean: Float64Array; yMean: number } {
   const { rows, cols } = x;
   const xMean = new Float64Array(cols);
   let yMean = 0;
@@ -141,22 +207,11 @@ export function fitRidgePath(x: Matrix, y: ArrayLike<number>, lambdas: readonly 
       for (let k = 0; k <= j; k++) gram[offset + k]! += value * centered[k]!;
     }
   }
-  return lambdas.map((lambda) => {
-    const system = gram.slice();
-    for (let j = 0; j < cols; j++) system[j * cols + j]! += lambda * rows;
-    const weights = solveSymmetricPositive(system, rhs, cols);
-    let intercept = yMean;
-    for (let j = 0; j < cols; j++) intercept -= weights[j]! * xMean[j]!;
-    return (input: Matrix): Float64Array => {
-      const out = new Float64Array(input.rows).fill(intercept);
-      for (let i = 0; i < input.rows; i++) for (let j = 0; j < cols; j++) out[i]! += weights[j]! * input.data[i * cols + j]!;
-      return out;
-    };
-  });
+  return { gram, rhs, xMean, yMean };
 }
 
-/** Cholesky solve of A·w = b, reading only A's lower triangle. */
-function solveSymmetricPositive(a: Float64Array, b: Float64Array, n: number): Float64Array {
+/** The Cholesky factor L (A = LLᵀ) of a symmetric positive definite A, reading only A's lower triangle. */
+function choleskyFactor(a: Float64Array, n: number): Float64Array {
   const lower = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
     let diagonal = a[j * n + j]!;
@@ -170,6 +225,11 @@ function solveSymmetricPositive(a: Float64Array, b: Float64Array, n: number): Fl
       lower[i * n + j] = sum / pivot;
     }
   }
+  return lower;
+}
+
+/** Solves A·w = b given A's Cholesky factor. */
+function choleskySolve(lower: Float64Array, b: ArrayLike<number>, n: number): Float64Array {
   const z = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let sum = b[i]!;
@@ -207,17 +267,17 @@ export function fitProbe(
   const trainX = features(train.split);
   const validX = features(valid.split);
   const lambdas = spec.lambdas ?? DEFAULT_LAMBDAS;
-  const models = fitRidgePath(trainX, train.target, lambdas);
-  let best: { lambda: number; model: (x: Matrix) => Float64Array; mse: number } | undefined;
+  const models = fitRidgeModels(trainX, train.target, lambdas);
+  let best: { lambda: number; model: LinearModel; mse: number } | undefined;
   for (const [index, lambda] of lambdas.entries()) {
     const model = models[index]!;
-    const predictions = model(validX);
+    const predictions = predictLinear(model, validX);
     let mse = 0;
     for (let i = 0; i < predictions.length; i++) mse += (predictions[i]! - valid.target[i]!) ** 2 / predictions.length;
     if (!best || mse < best.mse) best = { lambda, model, mse };
   }
   const chosen = best!;
-  return { lambda: chosen.lambda, predict: (split) => chosen.model(features(split)) };
+  return { lambda: chosen.lambda, model: chosen.model, features, predict: (split) => predictLinear(chosen.model, features(split)) };
 }
 
 /** Labels divided by the dataset's half-range: every domain on [-1, 1]. */
@@ -253,17 +313,24 @@ export function regressionScores(predictions: ArrayLike<number>, targets: ArrayL
   let residual = 0;
   let total = 0;
   let absolute = 0;
-  let agree = 0;
+  let agreeHas0 = 0;
+  let agreeNon0 = 0;
   let nonZero = 0;
   for (let i = 0; i < n; i++) {
     const error = predictions[i]! - targets[i]!;
     residual += error * error;
     total += (targets[i]! - mean) ** 2;
     absolute += Math.abs(error);
+    if (predictions[i]! >= 0 === targets[i]! >= 0) agreeHas0++;
     if (targets[i] !== 0) {
       nonZero++;
-      if (predictions[i]! > 0 === targets[i]! > 0) agree++;
+      if (predictions[i]! > 0 === targets[i]! > 0) agreeNon0++;
     }
   }
-  return { r2: 1 - residual / total, mae: absolute / n, acc2: nonZero > 0 ? agree / nonZero : Number.NaN };
+  return {
+    r2: 1 - residual / total,
+    mae: absolute / n,
+    has0Acc2: agreeHas0 / n,
+    non0Acc2: nonZero > 0 ? agreeNon0 / nonZero : Number.NaN,
+  };
 }

@@ -3,9 +3,11 @@
  * bench/synthetic-probes.ts, so the documented numbers and the tested claims come from the same code.
  */
 import type { Dataset, Modality, SplitName } from '../dataset';
+import { environmentsFromIds, fitEnvironmentFilter, poolSplits, type EnvironmentSplit, type LabeledSplit } from './filter';
 import { generateSyntheticDomainWithLatents, syntheticChannelLayout, type SplitLatents } from './generator';
-import { SYNTHETIC_DOMAINS, type SyntheticPreset } from './presets';
-import { scoreProbe, type ProbeSpec, type RegressionScores } from './probes';
+import { GROUP_SEPARATOR } from './groups';
+import { SYNTHETIC_DOMAINS, type SyntheticDomain, type SyntheticPreset } from './presets';
+import { fitProbe, normalizedLabels, regressionScores, scoreProbe, type Probe, type ProbeSpec, type RegressionScores } from './probes';
 
 export interface GeneratedDomain {
   dataset: Dataset;
@@ -77,4 +79,83 @@ export function transferScores(
     'all channels': scoreProbe(linear(ALL), source, targets),
     'invariant channels': scoreProbe({ ...linear(ALL), channels: layout.content }, source, targets),
   };
+}
+
+/** Cell-wise mean of several runs' scores. */
+export function meanScores(scores: readonly RegressionScores[]): RegressionScores {
+  const mean = (pick: (s: RegressionScores) => number): number => scores.reduce((sum, s) => sum + pick(s), 0) / scores.length;
+  return { r2: mean((s) => s.r2), mae: mean((s) => s.mae), has0Acc2: mean((s) => s.has0Acc2), non0Acc2: mean((s) => s.non0Acc2) };
+}
+
+/** A cross-domain pair: one or more pooled source domains and a target. */
+export interface DomainPair {
+  sources: readonly SyntheticDomain[];
+  target: SyntheticDomain;
+}
+
+/** The paper's Table 1 pairs, and the three ways to pool two sources against the third domain. */
+export const TABLE1_PAIRS: readonly DomainPair[] = [
+  { sources: ['mosi'], target: 'mosei' },
+  { sources: ['mosi'], target: 'sims' },
+  { sources: ['mosei'], target: 'sims' },
+  { sources: ['sims'], target: 'mosi' },
+  { sources: ['sims'], target: 'mosei' },
+];
+export const TWO_SOURCE_PAIRS: readonly DomainPair[] = [
+  { sources: ['mosi', 'sims'], target: 'mosei' },
+  { sources: ['mosi', 'mosei'], target: 'sims' },
+  { sources: ['mosei', 'sims'], target: 'mosi' },
+];
+
+export const PAIR_PROBES = [
+  'all channels',
+  'per-group filter, ridge weights',
+  'per-group filter, correlations',
+  'per-source filter, ridge weights',
+  'per-source filter, correlations',
+  'invariant channels (oracle)',
+] as const;
+export type PairProbe = (typeof PAIR_PROBES)[number];
+
+/** The sources' split, pooled, with labels / half-range as the target and the source index as the environment. */
+export function pooledSourceSplit(sources: readonly GeneratedDomain[], split: SplitName): EnvironmentSplit {
+  return poolSplits(sources.map(({ dataset }): LabeledSplit => ({ split: dataset.splits[split], target: normalizedLabels(dataset, dataset.splits[split]) })));
+}
+
+/** The training split with its speaker-like groups as environments, or undefined when its ids carry no groups. */
+export function groupEnvironments(train: EnvironmentSplit): EnvironmentSplit | undefined {
+  if (!train.split.ids.every((id) => id.includes(GROUP_SEPARATOR))) return undefined;
+  return { ...train, environment: environmentsFromIds(train.split.ids) };
+}
+
+/**
+ * Linear t+a+v ridges trained on the pooled sources (labels / half-range, λ chosen on the pooled valid split) and
+ * scored on the target's test split: all channels; the non-oracle filters (filter.ts) that drop the channels whose
+ * ridge weight or correlation with the label varies across speaker-like groups (when the ids carry groups) or across
+ * sources (two or more sources); and the oracle that keeps only the content channels. A probe that does not apply to
+ * the pair is absent.
+ */
+export function pairProbeScores(
+  sources: readonly GeneratedDomain[],
+  target: GeneratedDomain,
+  preset: SyntheticPreset,
+): Partial<Record<PairProbe, RegressionScores>> {
+  const train = pooledSourceSplit(sources, 'train');
+  const valid = pooledSourceSplit(sources, 'valid');
+  const test = target.dataset.splits.test;
+  const score = (probe: Probe): RegressionScores => regressionScores(probe.predict(test), normalizedLabels(target.dataset, test));
+  const scores: Partial<Record<PairProbe, RegressionScores>> = {
+    'all channels': score(fitProbe(linear(ALL), train, valid)),
+  };
+  const byGroup = groupEnvironments(train);
+  if (byGroup) {
+    scores['per-group filter, ridge weights'] = score(fitEnvironmentFilter(byGroup, valid, { statistic: 'ridge weight' }).probe);
+    scores['per-group filter, correlations'] = score(fitEnvironmentFilter(byGroup, valid, { statistic: 'correlation' }).probe);
+  }
+  if (sources.length >= 2) {
+    scores['per-source filter, ridge weights'] = score(fitEnvironmentFilter(train, valid, { statistic: 'ridge weight' }).probe);
+    scores['per-source filter, correlations'] = score(fitEnvironmentFilter(train, valid, { statistic: 'correlation' }).probe);
+  }
+  scores['invariant channels (oracle)'] = score(fitProbe({ ...linear(ALL), channels: syntheticChannelLayout(preset).content }, train, valid));
+  return scores;
 }

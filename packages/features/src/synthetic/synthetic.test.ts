@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { DataError, MODALITIES, SPLITS, type Dataset, type Modality, type Split } from '../dataset';
 import { generateSyntheticDomain } from './generator';
@@ -9,6 +10,23 @@ const tiny = Object.fromEntries(SYNTHETIC_DOMAINS.map((d) => [d, generateSynthet
   (typeof SYNTHETIC_DOMAINS)[number],
   Dataset
 >;
+
+/** SHA-256 (first 16 hex digits) of a dataset's name, ids, labels, true lengths and feature values, split by split. */
+function digest(dataset: Dataset): string {
+  const hash = createHash('sha256');
+  const bytes = (array: Float32Array | Int32Array): Uint8Array => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  hash.update(dataset.name);
+  for (const name of SPLITS) {
+    const split = dataset.splits[name];
+    hash.update(split.ids.join('\n'));
+    hash.update(bytes(split.labels));
+    for (const m of dataset.modalities) {
+      hash.update(bytes(split.features[m]!.lengths));
+      hash.update(bytes(split.features[m]!.data));
+    }
+  }
+  return hash.digest('hex').slice(0, 16);
+}
 
 function allLabels(dataset: Dataset): number[] {
   return SPLITS.flatMap((split) => [...dataset.splits[split].labels]);
@@ -63,6 +81,16 @@ function assertPaddedTensor(split: Split, m: Modality, seqLen: number, dim: numb
   assert.ok(lengths.size >= 3, `${where}: true lengths should vary, got ${[...lengths].join(',')}`);
 }
 
+test('tiny and paper generate the same bytes as before preset v2 and its speaker groups existed', () => {
+  // Digests computed with the generator as it was before v2 (same function, same inputs): old results stay reproducible.
+  assert.deepEqual(Object.fromEntries(SYNTHETIC_DOMAINS.map((d) => [d, digest(tiny[d])])), {
+    mosi: '2b27a1338992da20',
+    mosei: '91daaae6c25f844d',
+    sims: '1bc62edc2433553c',
+  });
+  assert.equal(digest(generateSyntheticDomain('mosei', { seed: 1 })), '06171f5b74cfb3bd');
+});
+
 test('generation is a pure function of the seed', () => {
   const again = generateSyntheticDomain('mosi', { seed: DEFAULT_SYNTHETIC_SEED });
   assert.deepEqual(again, tiny.mosi);
@@ -89,7 +117,7 @@ test('a domain depends neither on the other domains nor on which modalities are 
 test('bad options are refused with one clear DataError', () => {
   const cases: [() => unknown, RegExp][] = [
     [() => generateSyntheticDomain('imdb' as 'mosi'), /unknown synthetic domain "imdb"; choose one of: mosi, mosei, sims/],
-    [() => generateSyntheticDomain('mosi', { preset: 'huge' as 'tiny' }), /unknown synthetic preset "huge"; choose one of: tiny, paper/],
+    [() => generateSyntheticDomain('mosi', { preset: 'huge' as 'tiny' }), /unknown synthetic preset "huge"; choose one of: tiny, paper, v2/],
     [() => generateSyntheticDomain('mosi', { seed: 1.5 }), /seed must be an integer, got 1.5/],
     [() => generateSyntheticDomain('mosi', { modalities: [] }), /bad synthetic modalities \[\]/],
     [() => generateSyntheticDomain('mosi', { modalities: ['t', 'x' as Modality] }), /bad synthetic modalities \[t, x\]/],
@@ -154,6 +182,7 @@ test('each domain has its own feature shift and scale, larger than the split-to-
 test('the paper preset has the MMSA sizes and dims', () => {
   const paper = generateSyntheticDomain('mosi', { preset: 'paper', modalities: ['a', 'v'] });
   assert.equal(paper.name, 'synth:mosi:paper');
+  assert.equal(digest(paper), '59a7be78d90622bc', 'the same bytes as before preset v2 existed');
   assert.deepEqual(SPLITS.map((s) => paper.splits[s].size), [1284, 229, 686]);
   assert.deepEqual(paper.splits.train.features.a!.shape, [1284, 50, 74]);
   assert.deepEqual(paper.splits.test.features.v!.shape, [686, 50, 35]);
