@@ -47,6 +47,16 @@
  * always says the majority class of `truth`; `withMajority` records it as `Majority_acc_2` right after the ACC. On an
  * unbalanced target (e.g. −1/0/+1 labels, where Mult_acc_2 puts 0 with the negatives) an ACC at or below it means
  * nothing was learned that a constant does not know; Mult_acc_3 and Corr are then the informative numbers.
+ *
+ * ## Paired comparisons (paired.ts; docs/statistics.md says when each applies)
+ * - `pairedPermutationTest(a, b)` / `signFlipTest(d)`: exact two-sided sign-flip test of per-seed differences
+ *   (all 2^n sign patterns up to n = 16, a seeded Monte Carlo sample beyond); `smallestSignFlipP(n)` = 2 / 2^n.
+ * - `pairedBootstrapInterval(a, b)`: seeded percentile bootstrap interval of the mean difference.
+ * - `tInterval(values)` / `tIntervalOf({ mean, std, n })`: the t confidence interval of a mean over seeds, from
+ *   `studentTQuantile` (distributions.ts: the inverse of the t CDF, from the regularized incomplete beta).
+ * - `mcnemarTest(correctA, correctB)` / `mcnemarFromCounts(b, c)`: McNemar on paired per-sample correctness, exact
+ *   binomial below 25 discordant samples, chi-square with continuity correction from there;
+ *   `headlineAccCorrectness(family, preds, truth)` gives the per-sample correctness of the headline ACC.
  */
 export { accuracy, pearson, roundHalfEven, weightedF1 } from './primitives';
 export {
@@ -65,3 +75,23 @@ export {
 } from './regression';
 export { MAJORITY_METRIC, headlineAccClasses, majorityAccuracy, withMajority } from './majority';
 export { aggregateSeeds, asPercent, formatMeanStd, roundMetric, roundMetrics, type SeedAggregate } from './report';
+export { headlineAccCorrectness } from './correctness';
+export { chiSquareSurvival, logGamma, regularizedBeta, regularizedGammaQ, studentTCdf, studentTQuantile } from './distributions';
+export {
+  EXACT_SIGN_FLIP_LIMIT,
+  MCNEMAR_EXACT_BELOW,
+  mcnemarFromCounts,
+  mcnemarTest,
+  pairedBootstrapInterval,
+  pairedPermutationTest,
+  seededRandom,
+  signFlipTest,
+  smallestSignFlipP,
+  tInterval,
+  tIntervalOf,
+  type Interval,
+  type McNemarMethod,
+  type McNemarResult,
+  type PermutationOptions,
+  type PermutationTestResult,
+} from './paired';

@@ -23,6 +23,12 @@ export interface RunSpec {
 /** Metric name → value, MMSA names (Has0_acc_2, Non0_F1_score, MAE, Corr, ...). */
 export type MetricRecord = Record<string, number>;
 
+/** A split's predictions on its native label scale and its labels, sample by sample in the split's order. */
+export interface SplitPredictions {
+  predictions: number[];
+  labels: number[];
+}
+
 export interface EpochEvent {
   event: 'epoch';
   epoch: number;
@@ -60,4 +66,10 @@ export interface TrainResult {
   expertUsage?: number[];
   /** Path of the saved checkpoint directory, when one was written. */
   checkpoint?: string;
+  /** The target test split's predictions behind `test` (paired per-sample tests such as McNemar's compare them). */
+  testPredictions?: SplitPredictions;
+  /** The training process's peak resident set size (`midg train` adds it; trainRun does not know its process). */
+  peakRssBytes?: number;
+  /** The same in MiB (peakRssBytes / 2^20), for people reading `midg train --json`. */
+  peakRssMb?: number;
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Modality, Split } from '@midg/features';
 import { evalRegression, withMajority, type MetricFamily } from '@midg/metrics';
-import type { MetricRecord } from './contract';
+import type { MetricRecord, SplitPredictions } from './contract';
 import type { Batch, SentimentModel, UnlabeledBatch, UnlabeledData } from './model';
 import { shuffledOrder } from './random';
 
@@ -140,10 +140,40 @@ export async function scoreSplit(model: SentimentModel, view: TrainingView, nati
   return evalRegression(family, await predictSplit((batch) => model.predict(batch), view, nativeScale), view.split.labels);
 }
 
+/** A target split's metrics as reported (see scoreTargetSplit) and the native-scale predictions they score. */
+export interface ScoredTargetSplit {
+  metrics: MetricRecord;
+  predictions: Float32Array;
+}
+
+/** scoreTargetSplit's metrics together with the predictions they were computed from (stored with a run for McNemar). */
+export async function scoreTargetSplitWithPredictions(model: SentimentModel, view: TrainingView, nativeScale: number, family: MetricFamily): Promise<ScoredTargetSplit> {
+  const predictions = await predictSplit((batch) => model.predict(batch), view, nativeScale);
+  const metrics = withMajority(family, evalRegression(family, predictions, view.split.labels), view.split.labels);
+  return { metrics, predictions };
+}
+
 /**
  * A target split's metrics as reported: scoreSplit's, plus `Majority_acc_2` (the headline ACC of always predicting
  * the split's majority class) right after the ACC, so an ACC a constant would match is visible as such.
  */
 export async function scoreTargetSplit(model: SentimentModel, view: TrainingView, nativeScale: number, family: MetricFamily): Promise<MetricRecord> {
-  return withMajority(family, await scoreSplit(model, view, nativeScale, family), view.split.labels);
+  return (await scoreTargetSplitWithPredictions(model, view, nativeScale, family)).metrics;
+}
+
+/** The shortest decimal that reads back (through Math.fround) as the same float32: 9 significant digits at most. */
+function shortestFloat32(value: number): number {
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return Number(value.toPrecision(9));
+}
+
+/**
+ * Predictions and labels as a run records them (JSON): float32 values in their shortest decimal form, so the metrics
+ * recomputed from them (on float32, as evalRegression does) are the reported ones exactly.
+ */
+export function splitPredictionsOf(predictions: Float32Array, labels: Float32Array): SplitPredictions {
+  return { predictions: Array.from(predictions, shortestFloat32), labels: Array.from(labels, shortestFloat32) };
 }

@@ -35,10 +35,11 @@ export {
 } from './model';
 export { getModel, listModels, registerModels, resolveRun, resolveRunConfig, runKey, type ResolvedRun } from './registry';
 export { dataInfoOf, trainRun, trainStep, type TrainOptions } from './train';
-export { GroupOptimizer, clipByGlobalNorm, clipByValue, createSchedule, type LrSchedule } from './optimizer';
+export { GroupOptimizer, clipByGlobalNorm, clipByValue, createSchedule, type GradientClipping, type LrSchedule } from './optimizer';
+export { FlatAdam, type FlatAdamOptions, type FlatAdamStep } from './flat-adam';
 export { REFERENCE_SHAPES, benchmarkTrainingStep, randomBenchmarkData, type StepBenchmarkOptions, type StepBenchmarkResult } from './bench';
 export { loadCheckpoint, saveCheckpoint, type CheckpointManifest } from './checkpoint';
-export { batchIndices, groupIdsOf, groupKeyOf, makeBatch, makeUnlabeledBatch, disposeBatch, predictSplit, scoreSplit, unlabeledData, VIDEO_SEPARATOR, type TrainingView } from './data';
+export { batchIndices, groupIdsOf, groupKeyOf, makeBatch, makeUnlabeledBatch, disposeBatch, predictSplit, scoreSplit, scoreTargetSplitWithPredictions, splitPredictionsOf, unlabeledData, VIDEO_SEPARATOR, type ScoredTargetSplit, type TrainingView } from './data';
 export { mulberry32, shuffledOrder } from './random';
 export { evaluateCheckpoint, type CheckpointEvaluation } from './evaluate';
 export { SOURCE_SEPARATOR, poolSplit, sourceNames, type PooledSplit } from './sources';

@@ -37,7 +37,7 @@ const synthCommand: CommandModule<object, SynthArgs> = {
   describe: 'write the synthetic MOSI/MOSEI/SIMS domains as MMSA pickles (<out>/<domain>.pkl)',
   builder: (y: Argv) =>
     y
-      .option('preset', { type: 'string', default: 'tiny', choices: Object.keys(SYNTHETIC_PRESETS), describe: 'sizes and feature dims: tiny (8 steps, dims 32/12/10) or paper (50 steps, 768/74/35, MMSA split sizes)' })
+      .option('preset', { type: 'string', default: 'tiny', choices: Object.keys(SYNTHETIC_PRESETS), describe: 'sizes and feature dims: tiny (8 steps, dims 32/12/10), paper (50 steps, 768/74/35, MMSA split sizes) or v2 (tiny\'s dims, 8 speaker-like groups per split, test 2000; docs/synthetic-benchmark.md)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
       .option('seed', { type: 'number', default: DEFAULT_SYNTHETIC_SEED, describe: 'seed of the generator (the default is the one synth:<domain> names use)' })
       .option('force', { type: 'boolean', default: false, describe: 'overwrite existing files' })

@@ -57,7 +57,20 @@ it('midg db copy merges by run key into SQLite and PostgreSQL, and a second copy
   const result = await midg('db', 'copy', '--from', database.url, '--to', back);
   assert.equal(result.exitCode, 0, result.stderr);
   assert.equal(await tables(back), await tables(laptop));
+  // Every run's test predictions and peak RSS made the trip, there and back.
+  assert.deepEqual(await evidence(back), await evidence(laptop));
+  assert.equal((await evidence(laptop)).filter(([, predictions, rss]) => predictions !== null && rss !== null).length, 3, 'the fixture has some');
 });
+
+/** Each run's key, test predictions and peak RSS, by key. */
+async function evidence(db: string): Promise<[string, unknown, number | null][]> {
+  const store = await openStore(db, { readonly: true });
+  try {
+    return (await store.findRuns()).map((run): [string, unknown, number | null] => [run.key, run.testPredictions, run.peakRssBytes]).sort(([a], [b]) => a.localeCompare(b));
+  } finally {
+    await store.close();
+  }
+}
 
 it('midg db copy refuses the same database twice and a missing source, in one line', async () => {
   const [same, missing] = await Promise.all([

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { openStore, RUN_STATUSES, type ResultsReader, type RunDetail, type RunFilter, type RunRecord, type RunStatus, type SqlResult } from '../db';
+import { openStore, RUN_STATUSES, type EpochLogRecord, type ResultsReader, type RunDetail, type RunFilter, type RunRecord, type RunStatus, type SqlResult } from '../db';
 import { runCommand } from '../errors';
 import { splitPair } from '../sweep/spec';
 import { displayValue, toCsv, toTextTable } from '../tables/format';
@@ -22,6 +22,7 @@ interface QueryArgs {
   status?: RunStatus;
   where?: string[];
   sql?: string;
+  epochs?: boolean;
 }
 
 interface ShowArgs {
@@ -98,13 +99,13 @@ function runsAsCsv(runs: RunRecord[]): string {
   const testKeys = [...new Set(runs.flatMap((run) => Object.keys(run.test)))].sort();
   const validKeys = [...new Set(runs.flatMap((run) => Object.keys(run.valid)))].sort();
   const header = [
-    'id', 'key', 'model', 'source', 'target', 'seed', 'status', 'attempts', 'durationMs', 'bestEpoch', 'epochsRun', 'backend',
+    'id', 'key', 'model', 'source', 'target', 'seed', 'status', 'attempts', 'durationMs', 'bestEpoch', 'epochsRun', 'backend', 'peakRssBytes',
     ...configKeys.map((key) => `config.${key}`),
     ...testKeys.map((key) => `test.${key}`),
     ...validKeys.map((key) => `valid.${key}`),
   ];
   const rows = runs.map((run) => [
-    run.id, run.key, run.model, run.source, run.target, run.seed, run.status, run.attempts, run.durationMs, run.bestEpoch, run.epochsRun, run.backend,
+    run.id, run.key, run.model, run.source, run.target, run.seed, run.status, run.attempts, run.durationMs, run.bestEpoch, run.epochsRun, run.backend, run.peakRssBytes,
     ...configKeys.map((key) => run.config[key]),
     ...testKeys.map((key) => run.test[key]),
     ...validKeys.map((key) => run.valid[key]),
@@ -125,6 +126,81 @@ function sqlOutput(result: SqlResult, format: ListFormat): string {
     return toJson(result.rows.map((row) => Object.fromEntries(names.map((name, index) => [name, row[index] ?? null]))));
   }
   return toTextTable(result.columns, result.rows.map((row) => row.map(displayValue)));
+}
+
+/**
+ * The per-epoch log columns the given epochs have: every loss part (`loss.total`, `loss.discAcc`, `loss.env`, ...) and
+ * every diagnostic a model's onEpochEnd reported (`diag.<name>`), each only when some epoch has it.
+ */
+function epochColumns(epochs: EpochLogRecord[]): { losses: string[]; diagnostics: string[] } {
+  return {
+    losses: [...new Set(epochs.flatMap((epoch) => Object.keys(epoch.losses)))],
+    diagnostics: [...new Set(epochs.flatMap((epoch) => Object.keys(epoch.diagnostics ?? {})))],
+  };
+}
+
+const fixed4 = (value: number | undefined): string => (value === undefined ? '' : value.toFixed(4));
+
+/** The epoch log of one or more runs as text rows, with a leading run id column when `withRun`. */
+function epochTable(details: RunDetail[], withRun: boolean): string {
+  const { losses, diagnostics } = epochColumns(details.flatMap((detail) => detail.epochs));
+  const header = [
+    ...(withRun ? ['run'] : []),
+    'attempt',
+    'epoch',
+    ...losses.map((name) => `loss.${name}`),
+    ...diagnostics.map((name) => `diag.${name}`),
+    'valid MAE',
+    'samples/s',
+  ];
+  const rows = details.flatMap((detail) =>
+    detail.epochs.map((epoch) => [
+      ...(withRun ? [String(detail.run.id)] : []),
+      String(epoch.attempt),
+      `${epoch.epoch}/${epoch.maxEpochs}`,
+      ...losses.map((name) => fixed4(epoch.losses[name])),
+      ...diagnostics.map((name) => fixed4(epoch.diagnostics?.[name])),
+      fixed4(epoch.valid.MAE),
+      epoch.samplesPerSecond === null ? '' : epoch.samplesPerSecond.toFixed(0),
+    ]),
+  );
+  return toTextTable(header, rows);
+}
+
+/** One flat CSV row per logged epoch, with the run's identity. */
+function epochsAsCsv(details: RunDetail[]): string {
+  const epochs = details.flatMap((detail) => detail.epochs);
+  const { losses, diagnostics } = epochColumns(epochs);
+  const validKeys = [...new Set(epochs.flatMap((epoch) => Object.keys(epoch.valid)))].sort();
+  const header = [
+    'runId', 'key', 'model', 'source', 'target', 'seed', 'attempt', 'epoch', 'maxEpochs',
+    ...losses.map((name) => `loss.${name}`),
+    ...diagnostics.map((name) => `diag.${name}`),
+    ...validKeys.map((name) => `valid.${name}`),
+    'learningRate', 'samplesPerSecond',
+  ];
+  const rows = details.flatMap(({ run, epochs: log }) =>
+    log.map((epoch) => [
+      run.id, run.key, run.model, run.source, run.target, run.seed, epoch.attempt, epoch.epoch, epoch.maxEpochs,
+      ...losses.map((name) => epoch.losses[name]),
+      ...diagnostics.map((name) => epoch.diagnostics?.[name]),
+      ...validKeys.map((name) => epoch.valid[name]),
+      epoch.learningRate, epoch.samplesPerSecond,
+    ]),
+  );
+  return toCsv(header, rows);
+}
+
+/** `--epochs`: the epoch log of every matching run (losses, discriminator accuracy, penalties, diagnostics). */
+function epochsOutput(details: RunDetail[], format: ListFormat): string {
+  if (format === 'csv') return epochsAsCsv(details);
+  if (format === 'json') return toJson(details.map(({ run, epochs }) => ({ id: run.id, key: run.key, model: run.model, source: run.source, target: run.target, seed: run.seed, epochs })));
+  const logged = details.filter((detail) => detail.epochs.length > 0);
+  const runs = toTextTable(
+    ['run', 'key', 'model', 'source→target', 'seed', 'status'],
+    details.map(({ run }) => [String(run.id), run.key, run.model, `${run.source}→${run.target}`, String(run.seed), run.status]),
+  );
+  return `${runs}\n${logged.length > 0 ? epochTable(logged, true) : 'no epochs logged\n'}`;
 }
 
 function formatDate(date: Date | null): string {
@@ -152,17 +228,10 @@ export function describeRun(detail: RunDetail): string {
   lines.push('', 'config (* = set by the sweep/spec):');
   for (const key of Object.keys(run.config).sort()) lines.push(`  ${key in run.overrides ? '*' : ' '} ${key} = ${String(run.config[key])}`);
   lines.push('', 'target test metrics:', ...metricLines(run.test), '', 'source valid metrics (selected epoch):', ...metricLines(run.valid));
+  if (run.peakRssBytes !== null) lines.push(`  peak RSS ${(run.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  if (run.testPredictions) lines.push(`  test predictions kept (${run.testPredictions.predictions.length} samples)`);
   if (detail.epochs.length > 0) {
-    const lossNames = [...new Set(detail.epochs.flatMap((epoch) => Object.keys(epoch.losses)))];
-    const header = ['attempt', 'epoch', ...lossNames.map((name) => `loss.${name}`), 'valid MAE', 'samples/s'];
-    const rows = detail.epochs.map((epoch) => [
-      String(epoch.attempt),
-      `${epoch.epoch}/${epoch.maxEpochs}`,
-      ...lossNames.map((name) => epoch.losses[name]?.toFixed(4) ?? ''),
-      epoch.valid.MAE?.toFixed(4) ?? '',
-      epoch.samplesPerSecond === null ? '' : epoch.samplesPerSecond.toFixed(0),
-    ]);
-    lines.push('', 'epochs:', ...toTextTable(header, rows).trimEnd().split('\n').map((line) => `  ${line}`));
+    lines.push('', 'epochs:', ...epochTable([detail], false).trimEnd().split('\n').map((line) => `  ${line}`));
   }
   if (run.failures.length > 0 || run.stderrTail) {
     lines.push('', 'failures:');
@@ -221,10 +290,12 @@ const listCommand: CommandModule<object, QueryArgs> = {
       .option('status', { choices: STATUSES, describe: 'runs in this state' })
       .option('where', { type: 'string', array: true, describe: 'resolved config key=value (repeatable), e.g. experts=4' })
       .option('format', { choices: ['table', 'csv', 'json'] as const, default: 'table' as const, describe: 'csv/json export everything' })
+      .option('epochs', { type: 'boolean', describe: 'print the epoch log of the matching runs: losses, discriminator accuracy (loss.discAcc), environment penalty (loss.env), diagnostics (diag.*)' })
       .option('sql', { type: 'string', describe: 'run one read-only SQL statement instead (tables: sweep, run, sweep_run, metric, epoch_log, artifact; on PostgreSQL quote camelCase columns: "runId")' })
-      .conflicts('sql', FILTERS)
+      .conflicts('sql', [...FILTERS, 'epochs'])
       .example('$0 query --sweep paper --status failed', 'what failed in the sweep "paper"')
       .example('$0 query --pair synth:mosi:tiny->synth:sims:tiny --where experts=4 --format csv', 'export one pair at K = 4')
+      .example('$0 query --model midg --seed 1111 --epochs', 'per-epoch losses, discriminator accuracy and penalties')
       .example('$0 query show 12', 'everything about run 12')
       .example(`$0 query --sql "SELECT model, COUNT(*) FROM run GROUP BY model"`, 'ad-hoc SQL (read-only)') as unknown as Argv<QueryArgs>,
   handler: (args) =>
@@ -237,6 +308,11 @@ const listCommand: CommandModule<object, QueryArgs> = {
       const filter = filterOf(args);
       await withStore(args.db, async (store) => {
         const runs = await store.findRuns(filter);
+        if (args.epochs) {
+          if (runs.length === 0) process.stderr.write('no runs match\n');
+          else process.stdout.write(epochsOutput(await Promise.all(runs.map(async (run) => (await store.getRunDetail(String(run.id)))!)), args.format));
+          return;
+        }
         if (args.format === 'json') process.stdout.write(toJson(runs));
         else if (args.format === 'csv') process.stdout.write(runsAsCsv(runs));
         else if (runs.length === 0) process.stderr.write('no runs match\n');

@@ -45,6 +45,34 @@ it('midg tables prints a table, writes one to a file, writes all to a directory,
   assert.ok(paths.every((path) => existsSync(path)));
 });
 
+it('midg tables --compare adds the legend, refuses an unknown row in one line, and goes with --table only', async () => {
+  const [compared, unknown, withOutDir] = await Promise.all([
+    midg('--table', '1', '--compare', 'mult'),
+    midg('--table', '1', '--compare', 'late-fusion'),
+    midg('--out-dir', join(tmp.dir, 'nope'), '--compare', 'mult'),
+  ]);
+  assert.equal(compared.exitCode, 0, compared.stderr);
+  // At most two seeds pair up here (one of each row is missing): the smallest attainable p is 0.5, and the legend says so.
+  assert.match(compared.stdout, /\n- Significance \(\\\* after a value\): it differs from row "mult" in the same column at p < 0\.05 .*\(0\.5 for n=2\), so no value here can be marked/);
+  assert.equal(unknown.exitCode, 1);
+  assert.equal(unknown.stderr, 'midg: error: --compare late-fusion: table1 has no row "late-fusion"; its rows: mult, midg');
+  assert.equal(withOutDir.exitCode, 1);
+  assert.match(withOutDir.stderr, /mutually exclusive|Arguments out-dir and compare/);
+});
+
+it('midg tables --table grid --compare compares the grids that have the row', async () => {
+  const [grids, nowhere] = await Promise.all([midg('--table', 'grid', '--compare', 'experts=4'), midg('--table', 'grid', '--compare', 'experts=3')]);
+  assert.equal(grids.exitCode, 0, grids.stderr);
+  const [alphaBeta, experts] = grids.stdout.split('### Grid over ').slice(1);
+  assert.ok(alphaBeta!.startsWith('alpha × beta') && !alphaBeta!.includes('Significance ('), 'no experts=4 row there');
+  assert.match(experts!, /- Significance \(\\\* after a value\): it differs from row "experts=4"/);
+  assert.equal(nowhere.exitCode, 1);
+  assert.equal(
+    nowhere.stderr,
+    'midg: error: --compare experts=3: grid-alpha-beta, grid-experts have no row "experts=3"; their rows: alpha=0.5, alpha=1, experts=2, experts=4, experts=8',
+  );
+});
+
 it('names the sweeps there are when the asked one is not', async () => {
   const store = await ResultsStore.open(file, { readonly: true });
   await assert.rejects(loadSweep(store, 'nope'), { message: `no sweep "nope" in ${file}; sweeps: paper` });

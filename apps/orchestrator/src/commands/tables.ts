@@ -8,8 +8,11 @@ import {
   buildTable1,
   buildTable2,
   buildTable3,
+  compareWithRow,
   gridKeyGroups,
+  hasRow,
   loadSweep,
+  missingRowError,
   renderTables,
   writeSweepTables,
   type ResultTable,
@@ -24,6 +27,7 @@ interface TablesArgs {
   table?: TableChoice;
   keys?: string;
   format: TableFormat;
+  compare?: string;
   out?: string;
   'out-dir'?: string;
 }
@@ -62,9 +66,13 @@ export const tablesCommand: CommandModule<object, TablesArgs> = {
       .option('table', { type: 'string', choices: ['1', '2', '3', 'grid'] as const, describe: '1: domain generalization, 2: ablations, 3: in-domain, grid: a swept key' })
       .option('keys', { type: 'string', describe: 'with --table grid: the swept keys, e.g. alpha,beta or experts (default: every grid)' })
       .option('format', { choices: ['md', 'latex', 'csv'] as const, default: 'md' as const, describe: 'Markdown, LaTeX or CSV' })
+      .option('compare', {
+        type: 'string',
+        describe: 'mark (*) each value that differs from this row (a model, ablation, modality or grid setting) at p < 0.05: paired sign-flip test over seeds',
+      })
       .option('out', { type: 'string', describe: 'write to this file instead of stdout' })
       .option('out-dir', { type: 'string', describe: 'write every table as .md, .csv and .tex files here' })
-      .conflicts('out-dir', ['table', 'out', 'keys'])
+      .conflicts('out-dir', ['table', 'out', 'keys', 'compare'])
       .check((args) => {
         if (args.table === undefined && args['out-dir'] === undefined) throw new Error('choose --table 1|2|3|grid, or --out-dir for all tables');
         if (args.keys !== undefined && args.table !== 'grid') throw new Error('--keys goes with --table grid');
@@ -73,6 +81,7 @@ export const tablesCommand: CommandModule<object, TablesArgs> = {
       .example('$0 tables --table 1', 'Table 1 of the latest sweep, as Markdown')
       .example('$0 tables --sweep paper --table 2 --format latex --out table2.tex', 'the ablation table for a paper')
       .example('$0 tables --table grid --keys alpha,beta', 'target ACC/MAE over the alpha × beta grid')
+      .example('$0 tables --table 1 --compare late-fusion', 'mark the values that differ significantly from late fusion')
       .example('$0 tables --out-dir results/tables', 'every table in every format') as unknown as Argv<TablesArgs>,
   handler: (args) =>
     runCommand(async () => {
@@ -86,7 +95,13 @@ export const tablesCommand: CommandModule<object, TablesArgs> = {
           return;
         }
         const { sweep, members } = await loadSweep(store, args.sweep);
-        const text = renderTables(buildRequested(args.table!, members, args.keys, sweep.name), args.format);
+        const built = buildRequested(args.table!, members, args.keys, sweep.name);
+        const compare = args.compare;
+        // Of several grids, those that have the row are compared; a row no table has is an error naming the rows.
+        const comparable = compare === undefined ? [] : built.filter((table) => hasRow(table, compare));
+        if (compare !== undefined && comparable.length === 0) throw missingRowError(built, compare);
+        const tables = compare === undefined ? built : built.map((table) => (comparable.includes(table) ? compareWithRow(table, compare) : table));
+        const text = renderTables(tables, args.format);
         if (args.out === undefined) {
           process.stdout.write(text);
         } else {

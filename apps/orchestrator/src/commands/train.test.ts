@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatMetrics, metricSetLabel, parseSetPairs } from './train';
+import { execa } from 'execa';
+import { evalRegression, withMajority } from '@midg/metrics';
+import type { TrainResult } from '@midg/trainer';
+import { MIDG_BIN } from '../bin-path';
+import { makeResult, makeSpec } from '../db/testing/fixtures';
+import { formatMetrics, metricSetLabel, parseSetPairs, withPeakRss } from './train';
 
 test('the majority-class ACC is printed beside the ACC, and says so when the ACC does not beat it', () => {
   const sims = { Mult_acc_2: 0.6211, Majority_acc_2: 0.8594, Mult_acc_3: 0.3633, MAE: 0.4281, Corr: 0.4154 };
@@ -20,4 +25,27 @@ test('the majority-class ACC is printed beside the ACC, and says so when the ACC
 test('--set pairs', () => {
   assert.deepEqual(parseSetPairs(['a=1', ' b = x=y ']), { a: '1', b: 'x=y' });
   assert.throws(() => parseSetPairs(['novalue']), /bad --set "novalue": expected key=value/);
+});
+
+test('midg train --json reports the target test predictions behind its metrics, and its peak RSS', async () => {
+  const run = await execa(
+    process.execPath,
+    [MIDG_BIN, 'train', '--source', 'synth:mosi:tiny', '--target', 'synth:sims:tiny', '--set', 'epochs=1', '--set', 'maxTrainSamples=64', '--json'],
+    { reject: false },
+  );
+  assert.equal(run.exitCode, 0, run.stderr);
+  const result: TrainResult = JSON.parse(run.stdout);
+  const { predictions, labels } = result.testPredictions!;
+  assert.equal(predictions.length, 256, 'every sample of the tiny SIMS test split');
+  assert.equal(labels.length, predictions.length);
+  // The stored values give back the reported metrics exactly (they are the float32 values, written shortest).
+  assert.deepEqual(withMajority('sims', evalRegression('sims', predictions, labels), labels), result.test);
+  assert.ok(labels.every((label) => label >= -1 && label <= 1 && String(label).length <= 12), 'labels on the native scale, written short');
+  assert.ok(result.peakRssBytes! > 50 * 2 ** 20 && result.peakRssBytes! < 64 * 2 ** 30, `peak RSS ${result.peakRssBytes}`);
+  assert.equal(result.peakRssMb! * 2 ** 20, result.peakRssBytes);
+});
+
+test('the peak RSS is maxRSS (KiB) in bytes and MiB', () => {
+  const result = withPeakRss(makeResult(makeSpec(), {}, {}, {}), 300_000);
+  assert.deepEqual([result.peakRssBytes, result.peakRssMb], [307_200_000, 300_000 / 1024]);
 });

@@ -68,6 +68,15 @@ function runDirWriter(dir: string): { epoch(event: EpochEvent): void; result(res
 }
 
 /**
+ * The result with this process's peak resident set size so far (Linux reports maxRSS in KiB): the worker's memory
+ * high-water mark for the run, recorded per run by the sweep.
+ */
+export function withPeakRss(result: TrainResult, maxRssKiB = process.resourceUsage().maxRSS): TrainResult {
+  const peakRssBytes = maxRssKiB * 1024;
+  return { ...result, peakRssBytes, peakRssMb: peakRssBytes / 2 ** 20 };
+}
+
+/**
  * `name=value` pairs. A target record's majority-class ACC (Majority_acc_2) is shown beside its ACC, e.g.
  * `Has0_acc_2=0.5500 (majority class 0.5800; no better than always predicting it)` when the ACC is not above it.
  */
@@ -138,9 +147,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         ...(args.datasets ? { resolve: { datasetsConfig: args.datasets } } : {}),
       });
       progress?.stop();
-      runDir?.result(result);
+      const measured = withPeakRss(result);
+      runDir?.result(measured);
       if (args.json) {
-        process.stdout.write(`${JSON.stringify(result)}\n`);
+        process.stdout.write(`${JSON.stringify(measured)}\n`);
         return;
       }
       process.stdout.write(
@@ -151,7 +161,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
               `adapted on: ${result.adaptation.inputs}\n`
             : '') +
           `target test (${metricSetLabel(result.test)}): ${formatMetrics(result.test)}\n` +
-          (result.expertUsage ? `expert usage: ${result.expertUsage.map((u) => u.toFixed(3)).join(' ')}\n` : ''),
+          (result.expertUsage ? `expert usage: ${result.expertUsage.map((u) => u.toFixed(3)).join(' ')}\n` : '') +
+          `peak RSS ${measured.peakRssMb!.toFixed(0)} MiB\n`,
       );
     }),
 };

@@ -24,7 +24,7 @@ after(async () => {
 // The tests' URLs have no password, so a store's location (its URL without the password) opens it again.
 storeSuite({ name: 'postgres', create: async () => openStore(await freshUrl()), reopen: (store) => openStore(store.location) });
 
-const MIGRATIONS = ['InitialSchema1764000000000', 'ClaimsAndExecutors1765000000000'];
+const MIGRATIONS = ['InitialSchema1764000000000', 'ClaimsAndExecutors1765000000000', 'TestPredictionsAndPeakRss1766000000000'];
 
 describe('PostgreSQL store', () => {
   let url: string;

@@ -1,4 +1,4 @@
-import type { ConfigRecord, ConfigValue, MetricRecord } from '@midg/trainer';
+import type { ConfigRecord, ConfigValue, MetricRecord, SplitPredictions, TrainResult } from '@midg/trainer';
 
 // What the results store hands out and takes in, whatever keeps it (memory, SQLite, PostgreSQL).
 
@@ -89,6 +89,10 @@ export interface RunRecord {
   test: MetricRecord;
   /** Source validation metrics of the selected epoch. */
   valid: MetricRecord;
+  /** The target test split's predictions and labels behind `test` (null for runs recorded before they were kept). */
+  testPredictions: SplitPredictions | null;
+  /** The worker process's peak resident set size in bytes (null when the worker did not report it). */
+  peakRssBytes: number | null;
 }
 
 /** A run as a member of a sweep: which study block produced it and its swept values there. */
@@ -147,6 +151,23 @@ export interface SqlResult {
   columns: string[];
   /** Rows as arrays, in column order (names may repeat, e.g. two joined `id`s). */
   rows: unknown[][];
+}
+
+/**
+ * What of a result's per-run evidence the store keeps: test predictions only when they are two equally long arrays of
+ * finite numbers, the peak RSS only as a whole number of bytes >= 0. A worker other than `midg train` (MIDG_WORKER_COMMAND)
+ * may send anything; a malformed field is dropped rather than stored.
+ */
+export function runEvidenceOf(result: Pick<TrainResult, 'testPredictions' | 'peakRssBytes'>): { testPredictions: SplitPredictions | null; peakRssBytes: number | null } {
+  const finiteNumbers = (values: unknown): values is number[] => Array.isArray(values) && values.every((value) => typeof value === 'number' && Number.isFinite(value));
+  const predictions = result.testPredictions;
+  const wellFormed =
+    typeof predictions === 'object' && predictions !== null && finiteNumbers(predictions.predictions) && finiteNumbers(predictions.labels) && predictions.predictions.length === predictions.labels.length;
+  const rss = result.peakRssBytes;
+  return {
+    testPredictions: wellFormed ? { predictions: predictions.predictions, labels: predictions.labels } : null,
+    peakRssBytes: typeof rss === 'number' && Number.isFinite(rss) && rss >= 0 ? Math.round(rss) : null,
+  };
 }
 
 export function parseJson<T>(text: string | null | undefined, fallback: T): T {

@@ -18,7 +18,7 @@ const freshFile = (): string => join(tmp.dir, `db-${++fileCounter}`, 'results.sq
 
 storeSuite({ name: 'sqlite', create: () => openStore(freshFile()), reopen: (store) => openStore(store.location) });
 
-const MIGRATIONS = ['InitialSchema1764000000000', 'ClaimsAndExecutors1765000000000'];
+const MIGRATIONS = ['InitialSchema1764000000000', 'ClaimsAndExecutors1765000000000', 'TestPredictionsAndPeakRss1766000000000'];
 
 describe('SQLite store', () => {
   it('migrates an empty file (creating its directory) once, in WAL mode', async () => {
@@ -55,16 +55,25 @@ describe('SQLite store', () => {
     // Back to the first schema, as a file written by the previous release.
     const dataSource = new DataSource({ type: 'better-sqlite3', database: file });
     await dataSource.initialize();
-    for (const [table, column] of [['sweep', 'executor'], ['sweep', 'executorStateJson'], ['sweep', 'ownerHost'], ['sweep', 'ownerPid'], ['sweep', 'ownerToken'], ['sweep', 'heartbeatAt'], ['run', 'adaptationJson'], ['run', 'claimedBy'], ['epoch_log', 'learningRate'], ['epoch_log', 'diagnosticsJson']]) {
+    for (const [table, column] of [['sweep', 'executor'], ['sweep', 'executorStateJson'], ['sweep', 'ownerHost'], ['sweep', 'ownerPid'], ['sweep', 'ownerToken'], ['sweep', 'heartbeatAt'], ['run', 'adaptationJson'], ['run', 'claimedBy'], ['epoch_log', 'learningRate'], ['epoch_log', 'diagnosticsJson'], ['run', 'testPredictionsJson'], ['run', 'peakRssBytes']]) {
       await dataSource.query(`ALTER TABLE "${table}" DROP COLUMN "${column}"`);
     }
-    await dataSource.query(`DELETE FROM "migrations" WHERE "name" = 'ClaimsAndExecutors1765000000000'`);
+    await dataSource.query(`DELETE FROM "migrations" WHERE "name" IN ('ClaimsAndExecutors1765000000000', 'TestPredictionsAndPeakRss1766000000000')`);
     await dataSource.query(`INSERT INTO "sweep" ("name", "specPath", "specJson", "status", "startedAt") VALUES ('old', 'o.yaml', '{}', 'done', '2025-01-01 00:00:00.000')`);
+    await dataSource.query(
+      `INSERT INTO "run" ("key", "model", "source", "target", "seed", "configJson", "overridesJson", "status", "attempts", "failuresJson", "createdAt") ` +
+        `VALUES ('k-old', 'midg', 's', 't', 1, '{}', '{}', 'done', 1, '[]', '2025-01-01 00:00:00.000')`,
+    );
     await dataSource.destroy();
-    await assert.rejects(openStore(file, { readonly: true }), /has an older schema \(missing ClaimsAndExecutors1765000000000\); open it for writing once/);
+    await assert.rejects(
+      openStore(file, { readonly: true }),
+      /has an older schema \(missing ClaimsAndExecutors1765000000000, TestPredictionsAndPeakRss1766000000000\); open it for writing once/,
+    );
     const upgraded = await openStore(file);
     assert.deepEqual(await upgraded.appliedMigrations(), MIGRATIONS);
     assert.equal((await upgraded.findSweep('old'))?.executor, null);
+    const oldRun = (await upgraded.getRunDetail('k-old'))!.run;
+    assert.deepEqual([oldRun.status, oldRun.testPredictions, oldRun.peakRssBytes], ['done', null, null], 'an old run reads back, without the new fields');
     await upgraded.close();
   });
 

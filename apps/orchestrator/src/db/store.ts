@@ -106,12 +106,14 @@ export class SweepTakenOverError extends Error {
  *    Claims are taken row by row atomically, so two sweeps asking for the same run never both get it.
  * 5. **Attempts.** markRunning starts attempt n (clearing the last attempt's exit fields); recordEpoch logs under the
  *    run's current attempt, a repeated (attempt, epoch) replacing the earlier line; completeRun marks it done with its
- *    metrics (replacing any earlier ones) and drops the claim; failRun appends to the failure history and leaves the
+ *    metrics, its test predictions and its worker's peak RSS (replacing any earlier ones; a malformed prediction set or
+ *    RSS is kept as null, see runEvidenceOf) and drops the claim; failRun appends to the failure history and leaves the
  *    run 'pending' (a retry follows) or, when final, 'failed' without a claim.
  * 6. **Release.** releaseRuns(sweep) drops every claim of the sweep; its runs still 'running' go back to 'pending'.
  * 7. **Merging** (midg db copy): mergeSweep adds a sweep by name if missing; mergeRun adds a run by key if missing,
  *    replaces it when the incoming outcome ranks higher (done > failed > pending or running), and otherwise changes
- *    nothing but adding missing links; merging the same data twice changes nothing.
+ *    nothing but adding missing links; merging the same data twice changes nothing. A run is carried whole: its
+ *    metrics, epochs, artifacts, test predictions and peak RSS.
  */
 export interface ResultsWriter {
   startSweep(input: SweepStart): Promise<StartedSweep>;

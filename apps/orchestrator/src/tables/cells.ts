@@ -2,7 +2,7 @@ import { aggregateSeeds } from '@midg/metrics';
 import type { RunRecord } from '../db';
 import { isDone } from './grouping';
 import { displayedValue, headlineValues, higherIsBetter, majorityOf, type HeadlineColumn } from './headline';
-import type { CellValue, ColumnGroup, TableCell, TableRow } from './model';
+import type { CellValue, ColumnGroup, SeedValue, TableCell, TableRow } from './model';
 
 // A cell is the mean ± std of a metric over a setting's finished seeds; the best displayed value of a column is bold.
 
@@ -21,9 +21,13 @@ export function cellOf(runs: RunRecord[], columns: readonly HeadlineColumn[]): T
   const majority = majorityOfRuns(done);
   return {
     values: columns.map((column) => {
-      const values = done.map((run) => headlineValues(run.target, run.test)[column]).filter((value): value is number => value !== undefined);
+      const seeds = done.flatMap((run): SeedValue[] => {
+        const value = headlineValues(run.target, run.test)[column];
+        return value === undefined ? [] : [{ seed: run.seed, value, run }];
+      });
       const withMajority = column === 'ACC' && majority !== undefined ? { majority } : {};
-      return values.length === 0 ? { column, best: false, ...withMajority } : { column, stat: aggregateSeeds(values), best: false, ...withMajority };
+      if (seeds.length === 0) return { column, best: false, ...withMajority };
+      return { column, stat: aggregateSeeds(seeds.map((seed) => seed.value)), best: false, ...withMajority, seeds };
     }),
   };
 }

@@ -74,3 +74,9 @@ export function formatStat(column: HeadlineColumn, stat: Stat): string {
   const { scale, digits } = DISPLAY[column];
   return formatMeanStd({ mean: scale(stat.mean), std: scale(stat.std), n: stat.n }, digits);
 }
+
+/** `[low, high]` of an interval on the column's display scale, e.g. `[79.12, 82.40]` for an ACC. */
+export function formatInterval(column: HeadlineColumn, low: number, high: number): string {
+  const { scale, digits } = DISPLAY[column];
+  return `[${scale(low).toFixed(digits)}, ${scale(high).toFixed(digits)}]`;
+}

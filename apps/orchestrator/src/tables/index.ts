@@ -6,6 +6,7 @@ import { FILE_EXTENSION, TABLE_FORMATS, renderTable } from './render';
 
 export { buildAllTables, buildGridTable, buildTable1, buildTable2, buildTable3, gridKeyGroups } from './build';
 export { renderTable, renderTables, TABLE_FORMATS, type TableFormat } from './render';
+export { compareWithRow, hasRow, missingRowError, SIGNIFICANCE_LEVEL, SIGNIFICANCE_MARK } from './compare';
 export type { ResultTable } from './model';
 
 /** The named sweep (or the latest one) and its members; a missing sweep is an error naming what exists. */

@@ -71,8 +71,10 @@ export function buildModelsByPairs(
   const grouped = adapting.length > 0 && generalizing.length > 0;
   const columnGroups = pairs.map(([source, target]) => columnsGroup(pairLabel(source, target), options.columns));
   const blocks: TableBlock[] = [
-    ...(generalizing.length > 0 ? [{ ...(grouped ? { title: DG_GROUP_TITLE } : {}), rowHeader: ['Method'], groups: columnGroups, rows: rowsOf(generalizing) }] : []),
-    ...(adapting.length > 0 ? [{ title: TARGET_INPUTS_GROUP_TITLE, rowHeader: ['Method'], groups: columnGroups, rows: rowsOf(adapting) }] : []),
+    ...(generalizing.length > 0
+      ? [{ ...(grouped ? { title: DG_GROUP_TITLE } : {}), rowGroup: 'methods', rowHeader: ['Method'], groups: columnGroups, rows: rowsOf(generalizing) }]
+      : []),
+    ...(adapting.length > 0 ? [{ title: TARGET_INPUTS_GROUP_TITLE, rowGroup: 'methods', rowHeader: ['Method'], groups: columnGroups, rows: rowsOf(adapting) }] : []),
   ];
   const caption = selected
     ? 'Where a method has several configurations for a pair, the one with the best mean source-validation MAE is shown (training-domain validation, as in DomainBed).'

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ResultsStore, type SweepMember } from '../db';
 import { tempDir } from '../db/testing/fixtures';
-import { buildGridTable, buildTable1, buildTable2, buildTable3, gridKeyGroups, renderTable, writeSweepTables, type ResultTable } from '.';
+import { buildGridTable, buildTable1, buildTable2, buildTable3, compareWithRow, gridKeyGroups, renderTable, writeSweepTables, type ResultTable } from '.';
 import { CSV_HEADER } from './render';
 import type { CellValue, TableRow } from './model';
 import { MAJORITY, MIDG_DEFAULTS, MOSEI, MOSI, SIMS, SWEEP, planGroup, writePaperSweep, writePlannedSweep, type Headline, type PlannedRun } from './testing/paper-sweep';
@@ -300,6 +300,18 @@ describe('grid tables', () => {
     assertStat(block.rows[2]!.cells[0]!.values[0], expected('acc', (run) => run.config.experts === 8));
     assert.match(renderTable(table, 'md'), /\| experts \| ACC \| MAE \|/);
   });
+});
+
+it('--compare in Table 2 compares within each block that has the row and names the blocks that do not', () => {
+  const table = compareWithRow(buildTable2(members, SWEEP)!, 'none');
+  const ablation = table.blocks.find((block) => block.title === 'Module ablation — midg')!;
+  const noMoie = ablation.rows.find((r) => r.key === 'no-moie')!.cells[0]!.values[0]!.comparison!;
+  // Each seed's offset is the same in both rows, so the difference has one sign on all three seeds: p = 2/2^3.
+  assert.deepEqual([noMoie.against, noMoie.seeds, noMoie.pValue, noMoie.significant], ['none', [1, 2, 3], 0.25, false]);
+  const modality = table.blocks.find((block) => block.title === 'Modality ablation — midg')!;
+  assert.ok(modality.rows.every((r) => r.cells.every((cell) => cell.values.every((value) => value.comparison === undefined))));
+  assert.ok(table.notes.includes('Not compared (no row "none" with these columns): Modality ablation — midg.'), table.notes.join('\n'));
+  assert.match(table.notes[0]!, /n=3 per value; 0 of 12 compared values marked.*\(0\.25 for n=3\), so no value here can be marked/);
 });
 
 it('writeSweepTables writes every table in every format and returns the paths', async () => {

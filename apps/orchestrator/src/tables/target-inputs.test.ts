@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { listModels, registerModels, type ModelDefinition } from '@midg/trainer';
 import { ResultsStore, type SweepMember } from '../db';
 import { tempDir } from '../db/testing/fixtures';
-import { buildGridTable, buildTable1, buildTable2, buildTable3, renderTable, type ResultTable } from '.';
+import { buildGridTable, buildTable1, buildTable2, buildTable3, compareWithRow, renderTable, type ResultTable } from '.';
 import { MIDG_DEFAULTS, MOSEI, MOSI, SIMS, planGroup, writePlannedSweep, type Headline } from './testing/paper-sweep';
 import { TARGET_INPUTS_MARK, modelLabel, usesTargetInputs } from './target-inputs';
 
@@ -87,6 +87,14 @@ describe('methods that use unlabeled target inputs', () => {
     assert.match(md, /\| casp \(uses unlabeled target inputs\) \|/);
     assert.match(renderTable(table, 'csv'), /^table1,Test-time adaptation \(uses unlabeled target inputs\),casp,MOSI→MOSEI,ACC,/m);
     assert.match(renderTable(table, 'latex'), /casp \(uses unlabeled target inputs\) &/);
+  });
+
+  it('--compare reaches across the row groups: casp is compared with a DG row', () => {
+    const table = compareWithRow(buildTable1(members, SWEEP)!, 'mult');
+    const casp = table.blocks[1]!.rows[0]!.cells[0]!.values[0]!.comparison!;
+    assert.deepEqual([casp.against, casp.seeds, casp.pValue], ['mult', [1, 2, 3], 2 / 8]);
+    assert.ok(Math.abs(casp.meanDifference - (0.9 - 0.7)) < 1e-12);
+    assert.ok(!table.notes.some((note) => note.startsWith('Not compared')), 'every block has its reference');
   });
 
   it('Table 3: the same grouping in-domain', () => {

@@ -1,6 +1,6 @@
 import type { EpochEvent, TrainResult } from '@midg/trainer';
 import { anonymousOwner, ownerIsLive } from '../lease';
-import { statusRank, type AttemptFailure, type EpochLogRecord, type RunDetail, type RunFailure, type RunHostInfo, type SweepOwner, type SweepRecord, type SweepStatus } from '../records';
+import { runEvidenceOf, statusRank, type AttemptFailure, type EpochLogRecord, type RunDetail, type RunFailure, type RunHostInfo, type SweepOwner, type SweepRecord, type SweepStatus } from '../records';
 import { SweepBusyError, SweepTakenOverError, SWEEP_LEASE_MS, type NewRun, type RunMerge, type RunState, type StartedSweep, type SweepStart } from '../store';
 import { clone, MemoryState, type MemorySweep } from './state';
 
@@ -79,6 +79,8 @@ export class MemoryWriter extends MemoryState {
         adaptation: null,
         test: {},
         valid: {},
+        testPredictions: null,
+        peakRssBytes: null,
         claimedBy: null,
       };
       this.runs.push(run);
@@ -158,6 +160,7 @@ export class MemoryWriter extends MemoryState {
       epochsRun: result.epochsRun,
       expertUsage: result.expertUsage ? clone(result.expertUsage) : null,
       adaptation: result.adaptation ? clone(result.adaptation) : null,
+      ...clone(runEvidenceOf(result)),
       exitCode: 0,
       signal: null,
       stderrTail: null,

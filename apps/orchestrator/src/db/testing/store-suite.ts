@@ -274,6 +274,41 @@ export function storeSuite(factory: StoreFactory): void {
       }
     });
 
+    it("keeps a run's test predictions and peak RSS, carries them in a merge, and keeps malformed ones as null", async () => {
+      const source = await factory.create();
+      const target = await factory.create();
+      try {
+        const sweep = await source.startSweep({ name: 'evidence', specPath: 'e.yaml', spec: {} });
+        const testPredictions = { predictions: [0.123456791, -2.4, 0, 3], labels: [0.2, -1.8, 0, 2.6] };
+        const peakRssBytes = 5 * 2 ** 30 + 12_288; // past 32 bits: PostgreSQL keeps it as bigint
+        const finish = async (key: string, seed: number, extra: Parameters<typeof makeResult>[4]) => {
+          const spec = makeSpec({ seed });
+          const { id } = await source.ensureRun(sweep.id, { key, spec, config: { seed }, study: 'table1', grid: {} });
+          await source.markRunning(id, 1, HOST);
+          await source.completeRun(id, makeResult(spec, { seed }, { MAE: 0.5 }, { MAE: 0.4 }, extra));
+        };
+        await finish('k-evidence', 1, { testPredictions, peakRssBytes });
+        await finish('k-malformed', 2, { testPredictions: { predictions: [1, 2], labels: [1] }, peakRssBytes: -1 });
+        await finish('k-not-a-number', 3, { testPredictions: { predictions: [Number.NaN], labels: [1] }, peakRssBytes: Number.NaN });
+        const { id: pendingId } = await source.ensureRun(sweep.id, { key: 'k-unfinished', spec: makeSpec({ seed: 4 }), config: { seed: 4 }, study: 'table1', grid: {} });
+        await source.finishSweep(sweep.id, 'done');
+
+        const evidence = (run: { testPredictions: unknown; peakRssBytes: unknown }) => [run.testPredictions, run.peakRssBytes];
+        assert.deepEqual(evidence((await source.getRunDetail('k-evidence'))!.run), [testPredictions, peakRssBytes]);
+        assert.deepEqual(evidence((await source.findRuns({ seed: 1, sweep: 'evidence' }))[0]!), [testPredictions, peakRssBytes], 'findRuns has them');
+        assert.deepEqual(evidence((await source.getRunDetail('k-malformed'))!.run), [null, null], 'unequal lengths, a negative size');
+        assert.deepEqual(evidence((await source.getRunDetail('k-not-a-number'))!.run), [null, null], 'NaN');
+        assert.deepEqual(evidence((await source.getRunDetail(String(pendingId)))!.run), [null, null], 'a run not done has neither');
+
+        await copyResults(source, target);
+        const copied = (await target.sweepMembers((await target.findSweep('evidence'))!.id)).find((member) => member.run.key === 'k-evidence')!;
+        assert.deepEqual(evidence(copied.run), [testPredictions, peakRssBytes], 'db copy carries them');
+      } finally {
+        await source.close();
+        await target.close();
+      }
+    });
+
     it(`three sweeps sharing runs write one store at once${factory.reopen ? ', each from its own process' : ''}: no run lost, none run twice`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'midg-suite-'));
       const log = join(dir, 'executions.log');

@@ -1,5 +1,5 @@
 import { EntitySchema } from 'typeorm';
-import type { MetricRecord } from '@midg/trainer';
+import type { MetricRecord, SplitPredictions } from '@midg/trainer';
 import {
   parseJson,
   type AttemptFailure,
@@ -21,9 +21,15 @@ import {
 export type Dialect = 'sqlite' | 'postgres';
 
 const COLUMN_TYPES = {
-  sqlite: { float: 'real', time: 'datetime' },
-  postgres: { float: 'double precision', time: 'timestamp with time zone' },
+  sqlite: { float: 'real', time: 'datetime', bigInteger: 'integer' },
+  postgres: { float: 'double precision', time: 'timestamp with time zone', bigInteger: 'bigint' },
 } as const;
+
+/** node-postgres hands bigint columns out as strings (they may exceed 2^53); byte counts do not, so they are numbers. */
+const BIG_INTEGER_AS_NUMBER = {
+  to: (value: number | null | undefined) => value,
+  from: (value: string | number | null) => (value === null ? null : Number(value)),
+};
 
 export type MetricSplit = 'test' | 'valid';
 
@@ -75,6 +81,9 @@ export interface RunRow {
   adaptationJson: string | null;
   /** The sweep whose process may write this run's attempts (see ResultsWriter, rule 4). */
   claimedBy: number | null;
+  /** SplitPredictions of the target test split (JSON). */
+  testPredictionsJson: string | null;
+  peakRssBytes: number | null;
 }
 
 export interface SweepRunRow {
@@ -134,7 +143,7 @@ function runReference(table: string) {
 
 /** The entities with the column types of a dialect. */
 export function entitiesFor(dialect: Dialect): Entities {
-  const { float, time } = COLUMN_TYPES[dialect];
+  const { float, time, bigInteger } = COLUMN_TYPES[dialect];
   const Sweep = new EntitySchema<SweepRow>({
     name: 'Sweep',
     tableName: 'sweep',
@@ -188,6 +197,8 @@ export function entitiesFor(dialect: Dialect): Entities {
       expertUsageJson: { type: 'text', nullable: true },
       adaptationJson: { type: 'text', nullable: true },
       claimedBy: { type: 'integer', nullable: true },
+      testPredictionsJson: { type: 'text', nullable: true },
+      peakRssBytes: { type: bigInteger, nullable: true, transformer: BIG_INTEGER_AS_NUMBER },
     },
     uniques: [{ name: 'UQ_run_key', columns: ['key'] }],
     indices: [{ name: 'IDX_run_status', columns: ['status'] }],
@@ -302,6 +313,8 @@ export function toRunRecord(row: RunRow, metrics: { test: MetricRecord; valid: M
     adaptation: parseJson<unknown>(row.adaptationJson, null),
     test: metrics.test,
     valid: metrics.valid,
+    testPredictions: parseJson<SplitPredictions | null>(row.testPredictionsJson, null),
+    peakRssBytes: row.peakRssBytes ?? null,
   };
 }
 
@@ -335,5 +348,7 @@ export function runRowFromRecord(run: RunRecord): Omit<RunRow, 'id' | 'claimedBy
     epochsRun: run.epochsRun,
     expertUsageJson: run.expertUsage === null ? null : JSON.stringify(run.expertUsage),
     adaptationJson: run.adaptation === null || run.adaptation === undefined ? null : JSON.stringify(run.adaptation),
+    testPredictionsJson: run.testPredictions ? JSON.stringify(run.testPredictions) : null,
+    peakRssBytes: run.peakRssBytes,
   };
 }

@@ -4,6 +4,7 @@ import { anonymousOwner, ownerIsLive, type OwnerState } from '../lease';
 import {
   chunks,
   parseJson,
+  runEvidenceOf,
   statusRank,
   type AttemptFailure,
   type RunDetail,
@@ -228,6 +229,7 @@ async function replaceMetrics(tx: Tx, runId: number, test: Record<string, number
 
 export async function completeRun(tx: Tx, runId: number, result: TrainResult): Promise<void> {
   const { Run, Artifact } = tx.entities;
+  const evidence = runEvidenceOf(result);
   await tx.manager
     .createQueryBuilder()
     .update(Run)
@@ -240,6 +242,8 @@ export async function completeRun(tx: Tx, runId: number, result: TrainResult): P
       epochsRun: result.epochsRun,
       expertUsageJson: result.expertUsage ? JSON.stringify(result.expertUsage) : null,
       adaptationJson: result.adaptation ? JSON.stringify(result.adaptation) : null,
+      testPredictionsJson: evidence.testPredictions ? JSON.stringify(evidence.testPredictions) : null,
+      peakRssBytes: evidence.peakRssBytes,
       exitCode: 0,
       signal: null,
       stderrTail: null,

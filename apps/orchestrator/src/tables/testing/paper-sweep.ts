@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ConfigRecord, ConfigValue, MetricRecord } from '@midg/trainer';
+import type { ConfigRecord, ConfigValue, MetricRecord, SplitPredictions } from '@midg/trainer';
 import { ResultsStore } from '../../db';
 import { HOST, makeEpoch, makeResult, makeSpec } from '../../db/testing/fixtures';
 
@@ -34,6 +34,10 @@ export interface PlannedRun {
   majority?: number | null;
   validMae?: number;
   failure?: { exitCode: number | null; signal: string | null; stderrTail: string };
+  /** The target test predictions the run keeps (for McNemar), when the plan gives them. */
+  testPredictions?: SplitPredictions;
+  /** The worker's peak RSS the run records, when the plan gives one. */
+  peakRssBytes?: number;
 }
 
 export const MIDG_DEFAULTS: ConfigRecord = { alpha: 1, beta: 1, experts: 4, ablation: 'none', modalities: 'tav' };
@@ -86,10 +90,18 @@ export interface GroupPlan {
   absent?: Record<number, Pick<PlannedRun, 'outcome' | 'failure'>>;
   family?: PlannedRun['family'];
   majority?: number | null;
+  /** Default [1, 2, 3]. */
+  seeds?: number[];
+  /** Per-seed offset of the headline values (ACC + j, F1 − j/2, MAE + j/3, Corr − j); default JITTER. */
+  jitter?: Record<number, number>;
+  /** The test predictions each finished seed keeps. */
+  testPredictions?: (seed: number) => SplitPredictions;
+  /** The peak RSS each finished seed records. */
+  peakRssBytes?: (seed: number) => number;
 }
 
 export function planGroup(plan: GroupPlan): PlannedRun[] {
-  return SEEDS.map((seed) => {
+  return (plan.seeds ?? SEEDS).map((seed) => {
     const config = plan.config;
     const key = createHash('sha256').update(JSON.stringify([plan.model, plan.source, plan.target, seed, config])).digest('hex').slice(0, 16);
     const common = {
@@ -106,9 +118,12 @@ export function planGroup(plan: GroupPlan): PlannedRun[] {
     };
     const absent = plan.absent?.[seed];
     if (absent) return { ...common, ...absent };
-    const j = JITTER[seed]!;
+    const j = (plan.jitter ?? JITTER)[seed];
+    if (j === undefined) throw new Error(`planGroup: no jitter for seed ${seed}`);
     return {
       ...common,
+      ...(plan.testPredictions ? { testPredictions: plan.testPredictions(seed) } : {}),
+      ...(plan.peakRssBytes ? { peakRssBytes: plan.peakRssBytes(seed) } : {}),
       outcome: 'done' as const,
       headline: { acc: plan.base.acc + j, f1: plan.base.f1 - j / 2, mae: plan.base.mae + j / 3, corr: plan.base.corr - j },
       validMae: plan.validMae + j / 4,
@@ -124,8 +139,18 @@ const midg = (overrides: ConfigRecord): ConfigRecord => ({ ...MIDG_DEFAULTS, ...
 export function plannedRuns(): PlannedRun[] {
   const h = (acc: number, f1: number, mae: number, corr: number): Headline => ({ acc, f1, mae, corr });
   return [
-    // Table 1
-    ...planGroup({ model: 'midg', source: MOSI, target: MOSEI, config: MIDG_DEFAULTS, study: 'table1', base: h(0.81, 0.8, 0.7, 0.51), validMae: 0.75 }),
+    // Table 1 (the default MIDG runs also keep test predictions and a peak RSS, as runs recorded since they exist do)
+    ...planGroup({
+      model: 'midg',
+      source: MOSI,
+      target: MOSEI,
+      config: MIDG_DEFAULTS,
+      study: 'table1',
+      base: h(0.81, 0.8, 0.7, 0.51),
+      validMae: 0.75,
+      testPredictions: (seed) => ({ predictions: [0.5 * seed, -1.25, 2.0000002, -0.1], labels: [1.4, -0.6, 2.2, 0] }),
+      peakRssBytes: (seed) => 5 * 2 ** 30 + seed,
+    }),
     ...planGroup({ model: 'midg', source: MOSI, target: SIMS, config: MIDG_DEFAULTS, study: 'table1', base: h(0.52, 0.5, 0.61, 0.3), validMae: 0.75, absent: { 3: OOM } }),
     ...planGroup({ model: 'mult', source: MOSI, target: MOSEI, config: MULT_DEFAULTS, study: 'table1', base: h(0.71, 0.7, 0.61, 0.4), validMae: 0.8, absent: { 2: { outcome: 'pending' } } }),
     ...planGroup({ model: 'mult', source: MOSI, target: SIMS, config: MULT_DEFAULTS, study: 'table1', base: h(0.48, 0.47, 0.66, 0.2), validMae: 0.8 }),
@@ -184,7 +209,8 @@ export async function writePlannedSweep(file: string, name: string, planned: Pla
         continue;
       }
       await store.recordEpoch(ensured.id, makeEpoch(1, { MAE: run.validMae! }));
-      await store.completeRun(ensured.id, makeResult(spec, run.config, mmsaMetrics(run.target, run.headline!, run.family, run.majority), { MAE: run.validMae! }));
+      const evidence = { ...(run.testPredictions ? { testPredictions: run.testPredictions } : {}), ...(run.peakRssBytes !== undefined ? { peakRssBytes: run.peakRssBytes } : {}) };
+      await store.completeRun(ensured.id, makeResult(spec, run.config, mmsaMetrics(run.target, run.headline!, run.family, run.majority), { MAE: run.validMae! }, evidence));
     }
     await store.finishSweep(sweep.id, 'done');
   } finally {
