@@ -3,4 +3,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../src/cli.ts');
+// `midg run-server` is the sweep's long-lived worker (src/sweep/executors/run-server.ts): hidden from --help, and
+// started without the rest of the CLI (database drivers, tables), which it does not use.
+if (process.argv[2] === 'run-server') await import('../src/sweep/executors/run-server.ts');
+else await import('../src/cli.ts');

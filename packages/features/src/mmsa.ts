@@ -162,10 +162,28 @@ function availableModalities(train: SplitReader): Modality[] {
   return MODALITIES.filter((m) => train.has(MODALITY_NAMES[m]) || (m === 't' && train.has('text_bert')));
 }
 
-/** Reads an MMSA pickle of any size (see the module comment) and checks it with `validateDataset`. */
-export function loadMmsa(path: string, options: MmsaOptions = {}): Dataset {
+/**
+ * What an MMSA pickle holds, parsed once, before any load option applies: every split with every modality that could
+ * be read, and, in the order they were met, why the others could not (a modality's error is raised only when it is
+ * asked for). This is what the dataset cache (cache.ts) keeps.
+ */
+export interface MmsaContents {
+  splits: Record<SplitName, Split>;
+  /** The modalities the train split has: what a load without `modalities` takes. */
+  modalities: Modality[];
+  /** Modalities that could not be read, each with the one-line error a load asking for it raises. */
+  failures: { modality: Modality; message: string }[];
+}
+
+/** The checks before a file is read: it exists and is a file. */
+export function checkMmsaPath(path: string): void {
   if (!existsSync(path)) throw new DataError(`dataset file not found: ${path}`);
   if (!statSync(path).isFile()) throw new DataError(`dataset path is not a file: ${path}`);
+}
+
+/** Parses an MMSA pickle into its contents (the expensive part of a load). */
+export function readMmsaContents(path: string): MmsaContents {
+  checkMmsaPath(path);
   const root = readPickleFile(path);
   if (!(root instanceof Map)) throw new DataError(`${path}: expected a dict of train/valid/test splits, found ${describePy(root)}`);
   const readers = Object.fromEntries(
@@ -178,21 +196,46 @@ export function loadMmsa(path: string, options: MmsaOptions = {}): Dataset {
     }),
   ) as Record<SplitName, SplitReader>;
 
-  const modalities = options.modalities ? MODALITIES.filter((m) => options.modalities!.includes(m)) : availableModalities(readers.train);
-  if (modalities.length === 0) throw new DataError(`${path}: no modalities to load (the file has: ${availableModalities(readers.train).join(', ') || 'no text, audio or vision'})`);
-
+  const failures: MmsaContents['failures'] = [];
   const splits = {} as Record<SplitName, Split>;
   for (const name of SPLITS) {
     const reader = readers[name];
     const labels = float32Values(reader.get('regression_labels'), `${reader.where}: 'regression_labels'`);
-    const split: Split = {
-      size: labels.length,
-      features: Object.fromEntries(modalities.map((m) => [m, reader.features(m)])),
-      labels,
-      ids: stringValues(reader.get('id'), `${reader.where}: 'id'`),
-    };
+    const features: Partial<Record<Modality, ModalityTensor>> = {};
+    for (const m of MODALITIES) {
+      if (failures.some((failure) => failure.modality === m)) continue;
+      try {
+        features[m] = reader.features(m);
+      } catch (error) {
+        if (!(error instanceof DataError)) throw error;
+        failures.push({ modality: m, message: error.message });
+      }
+    }
+    const split: Split = { size: labels.length, features, labels, ids: stringValues(reader.get('id'), `${reader.where}: 'id'`) };
     if (reader.has('raw_text')) split.rawText = stringValues(reader.get('raw_text'), `${reader.where}: 'raw_text'`);
     splits[name] = split;
+  }
+  // A modality that failed in a later split is dropped from the earlier ones too: it is unreadable as a whole.
+  for (const name of SPLITS) for (const failure of failures) delete splits[name].features[failure.modality];
+  return { splits, modalities: availableModalities(readers.train), failures };
+}
+
+/** Reads an MMSA pickle of any size (see the module comment) and checks it with `validateDataset`. */
+export function loadMmsa(path: string, options: MmsaOptions = {}): Dataset {
+  return mmsaDataset(readMmsaContents(path), path, options);
+}
+
+/** The dataset a load with these options makes of a file's contents: its modalities, domain, label range, checks and warning. */
+export function mmsaDataset(contents: MmsaContents, path: string, options: MmsaOptions = {}): Dataset {
+  const modalities = options.modalities ? MODALITIES.filter((m) => options.modalities!.includes(m)) : contents.modalities;
+  if (modalities.length === 0) throw new DataError(`${path}: no modalities to load (the file has: ${contents.modalities.join(', ') || 'no text, audio or vision'})`);
+  const failure = contents.failures.find((candidate) => modalities.includes(candidate.modality));
+  if (failure) throw new DataError(failure.message);
+
+  const splits = {} as Record<SplitName, Split>;
+  for (const name of SPLITS) {
+    const { features, ...rest } = contents.splits[name];
+    splits[name] = { ...rest, features: Object.fromEntries(modalities.map((m) => [m, features[m]!])) };
   }
 
   const domain = options.domain ?? domainFromPath(path);

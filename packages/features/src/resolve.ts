@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DataError, METRIC_FAMILIES, MODALITIES, type Dataset, type MetricFamily, type Modality } from './dataset';
-import { loadMmsa } from './mmsa';
+import { cachedMmsaContents, cachedSyntheticDomain, defaultDataCache, selectModalities, type DataCacheOptions } from './cache';
+import { mmsaDataset, type MmsaOptions } from './mmsa';
 import { parseDatasetName } from './names';
-import { generateSyntheticDomain, SYNTHETIC_DOMAINS, SYNTHETIC_PRESETS } from './synthetic';
+import { DEFAULT_SYNTHETIC_SEED, SYNTHETIC_DOMAINS, SYNTHETIC_PRESETS, type SyntheticDomain, type SyntheticPreset } from './synthetic';
 
 /** One entry of a datasets config file: an alias for a user's MMSA file. */
 export interface DatasetAlias {
@@ -27,6 +28,8 @@ export interface ResolveOptions {
   syntheticSeed?: number;
   /** Where a loader's warning line goes (default: stderr). */
   warn?: (line: string) => void;
+  /** The dataset cache (cache.ts); default defaultDataCache() ($MIDG_DATA_CACHE, else the user's cache dir); false: none. */
+  dataCache?: DataCacheOptions | false;
 }
 
 /** Parses `t`, `ta`, `tav`, ... into a modality list (order t, a, v). */
@@ -76,10 +79,16 @@ export function loadDatasetsConfig(file: string): Record<string, DatasetAlias> {
   return aliases;
 }
 
+/** Loads an MMSA file through the dataset cache: only the parse is cached; the options apply on every load. */
+function loadMmsaCached(path: string, options: MmsaOptions, cache: DataCacheOptions | undefined): Dataset {
+  return mmsaDataset(cachedMmsaContents(path, cache).contents, path, options);
+}
+
 /** The one place dataset names become datasets: `synth:<domain>[:<preset>]`, `mmsa:<path>`, or a configured alias. */
 export function resolveDataset(name: string, options: ResolveOptions = {}): Dataset {
   const ref = parseDatasetName(name);
   const modalities = options.modalities;
+  const cache = options.dataCache === false ? undefined : (options.dataCache ?? defaultDataCache());
   switch (ref.kind) {
     case 'synthetic': {
       if (!(SYNTHETIC_DOMAINS as readonly string[]).includes(ref.domain)) {
@@ -88,14 +97,13 @@ export function resolveDataset(name: string, options: ResolveOptions = {}): Data
       if (!(ref.preset in SYNTHETIC_PRESETS)) {
         throw new DataError(`unknown synthetic preset "${ref.preset}" in "${name}"; choose one of: ${Object.keys(SYNTHETIC_PRESETS).join(', ')}`);
       }
-      return generateSyntheticDomain(ref.domain as (typeof SYNTHETIC_DOMAINS)[number], {
-        preset: ref.preset as keyof typeof SYNTHETIC_PRESETS,
-        ...(options.syntheticSeed !== undefined ? { seed: options.syntheticSeed } : {}),
-        ...(modalities ? { modalities } : {}),
-      });
+      // Every modality is generated from its own stream, so a subset of the cached domain is the subset generated alone.
+      const key = { domain: ref.domain as SyntheticDomain, preset: ref.preset as SyntheticPreset, seed: options.syntheticSeed ?? DEFAULT_SYNTHETIC_SEED };
+      const { dataset } = cachedSyntheticDomain(key, cache);
+      return modalities ? selectModalities(dataset, modalities) : dataset;
     }
     case 'mmsa':
-      return loadMmsa(ref.path, { name: ref.name, ...(modalities ? { modalities } : {}), ...(options.warn ? { warn: options.warn } : {}) });
+      return loadMmsaCached(ref.path, { name: ref.name, ...(modalities ? { modalities } : {}), ...(options.warn ? { warn: options.warn } : {}) }, cache);
     case 'named': {
       const file = options.datasetsConfig ?? defaultDatasetsConfig();
       const aliases = file ? loadDatasetsConfig(file) : {};
@@ -104,14 +112,15 @@ export function resolveDataset(name: string, options: ResolveOptions = {}): Data
         const where = file ? `the datasets config ${file} (known: ${Object.keys(aliases).join(', ') || 'none'})` : 'any datasets config (pass --datasets <file> or set MIDG_DATASETS)';
         throw new DataError(`unknown dataset "${name}": not defined in ${where}`);
       }
-      return loadMmsa(alias.path, {
+      const mmsaOptions: MmsaOptions = {
         name: ref.name,
         ...(alias.domain ? { domain: alias.domain } : {}),
         ...(alias.labelRange ? { labelRange: alias.labelRange } : {}),
         ...(alias.metrics ? { metrics: alias.metrics } : {}),
         ...(modalities ? { modalities } : {}),
         ...(options.warn ? { warn: options.warn } : {}),
-      });
+      };
+      return loadMmsaCached(alias.path, mmsaOptions, cache);
     }
   }
 }

@@ -124,7 +124,7 @@ function slurmResources(spec: SweepSpec, args: SweepArgs): SlurmResources {
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
   command: 'sweep',
-  describe: 'run a sweep spec: every run in its own process (here or as Slurm array tasks), logged to the results database, resumable; then the tables',
+  describe: 'run a sweep spec: runs in worker processes here (--workers at once) or as Slurm array tasks, logged to the results database, resumable; then the tables',
   builder: (y: Argv) =>
     y
       .option('spec', { type: 'string', demandOption: true, coerce: (value: string | string[]) => lastValue(value), describe: 'sweep spec file (YAML or JSON; see docs/sweeps.md)' })
@@ -214,7 +214,9 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
           printPlan(spec, runs, args.spec);
           return;
         }
-        executor = createLocalExecutor({ workers: args.workers ?? availableParallelism(), command, checkpointRoot, ...(datasets ? { datasets } : {}) });
+        // The midg CLI serves runs in long-lived processes (midg run-server); a MIDG_WORKER_COMMAND program gets one process per run.
+        const reuseProcesses = !process.env.MIDG_WORKER_COMMAND?.trim();
+        executor = createLocalExecutor({ workers: args.workers ?? availableParallelism(), command, reuseProcesses, checkpointRoot, ...(datasets ? { datasets } : {}) });
       }
 
       const host = await collectHostInfo();

@@ -126,6 +126,7 @@ it('the shipped specs expand to the run counts their headers state', () => {
     'mosi-real': 15,
     'mosi-tune': 8,
     'baselines-mosi': 40,
+    'baselines-synthetic': 126,
     'midg-dg-select': 90,
   };
   for (const [name, count] of Object.entries(counts)) {

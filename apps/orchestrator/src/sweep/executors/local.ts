@@ -1,21 +1,31 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runWorker } from '../worker';
+import { runWorker, type WorkerOutcome } from '../worker';
 import { Channel } from './channel';
 import { runSpecJson, type Executor, type ExecutorEvent, type LaunchContext, type LaunchItem } from './executor';
+import { RunServerProcess, type ServedLaunch } from './run-server-client';
 
 export interface LocalExecutorOptions {
   /** Training processes at once. */
   workers: number;
   /** The program and leading arguments, e.g. [node, apps/orchestrator/bin/midg.js]; `train ...` is appended. */
   command: readonly string[];
+  /**
+   * Each worker process trains one run after another (`<command> run-server`, the midg CLI's long-lived worker)
+   * instead of one `<command> train ...` process per run: module loading and backend start-up are paid once per
+   * process. Needs a command that implements run-server; default false (MIDG_WORKER_COMMAND programs need not).
+   */
+  reuseProcesses?: boolean;
   /** Each run's checkpoint goes to `<checkpointRoot>/<run key>`. */
   checkpointRoot?: string;
   datasets?: string;
 }
 
-/** The local executor: a pool of worker processes on this machine, each run in its own `midg train` process. */
+/**
+ * The local executor: a pool of worker processes on this machine. A run that fails in a reused process retires that
+ * process (whatever state the failure left goes with it); the next run starts a fresh one.
+ */
 export function createLocalExecutor(options: LocalExecutorOptions): Executor {
   return {
     name: 'local',
@@ -35,24 +45,37 @@ async function* launchLocal(options: LocalExecutorOptions, batch: readonly Launc
   const queue = [...batch];
 
   const worker = async (): Promise<void> => {
-    while (!stop.signal.aborted) {
-      const item = queue.shift();
-      if (!item) return;
-      const { run, attempt } = item;
-      const runSpecFile = join(specDir, `${run.key}.json`);
-      writeFileSync(runSpecFile, runSpecJson(run));
-      events.push({ kind: 'started', key: run.key, attempt });
-      const outcome = await runWorker({
-        command: options.command,
-        runSpecFile,
-        ...(options.checkpointRoot ? { checkpointDir: join(options.checkpointRoot, run.key) } : {}),
-        ...(options.datasets ? { datasets: options.datasets } : {}),
-        cancelSignal: stop.signal,
-        onEpoch: (event) => events.push({ kind: 'epoch', key: run.key, attempt, event }),
-      });
-      // A worker killed because the sweep is stopping did not fail.
-      if (!outcome.ok && stop.signal.aborted) return;
-      events.push({ kind: 'finished', key: run.key, attempt, outcome });
+    let server: RunServerProcess | undefined;
+    const runOne = async (launch: ServedLaunch): Promise<WorkerOutcome> => {
+      if (!options.reuseProcesses) return runWorker({ ...launch, command: options.command, cancelSignal: stop.signal });
+      if (!server?.alive) server = new RunServerProcess(options.command, stop.signal);
+      const outcome = await server.run(launch);
+      if (!outcome.ok) {
+        await server.close();
+        server = undefined;
+      }
+      return outcome;
+    };
+    try {
+      while (!stop.signal.aborted) {
+        const item = queue.shift();
+        if (!item) return;
+        const { run, attempt } = item;
+        const runSpecFile = join(specDir, `${run.key}.json`);
+        writeFileSync(runSpecFile, runSpecJson(run));
+        events.push({ kind: 'started', key: run.key, attempt });
+        const outcome = await runOne({
+          runSpecFile,
+          ...(options.checkpointRoot ? { checkpointDir: join(options.checkpointRoot, run.key) } : {}),
+          ...(options.datasets ? { datasets: options.datasets } : {}),
+          onEpoch: (event) => events.push({ kind: 'epoch', key: run.key, attempt, event }),
+        });
+        // A worker killed because the sweep is stopping did not fail.
+        if (!outcome.ok && stop.signal.aborted) return;
+        events.push({ kind: 'finished', key: run.key, attempt, outcome });
+      }
+    } finally {
+      await server?.close();
     }
   };
   const pool = Promise.all(Array.from({ length: Math.max(1, Math.min(options.workers, queue.length)) }, worker)).finally(() => events.close());
