@@ -18,7 +18,7 @@ export function buildModelsByPairs(
   members: SweepMember[],
   options: { name: string; title: string; crossDomain: boolean; columns: readonly HeadlineColumn[]; sweep: string },
 ): ResultTable | undefined {
-  const runs = uniqueRuns(members).filter((run) => (run.source !== run.target) === options.crossDomain && isBaselineConfig(run.config));
+  const runs = uniqueRuns(members).filter((run) => (run.source !== run.target) === options.crossDomain && isBaselineConfig(run.config, run.model));
   if (runs.length === 0) return undefined;
   const notes = new NotesCollector();
   notes.use(runs);

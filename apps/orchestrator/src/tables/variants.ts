@@ -1,4 +1,4 @@
-import type { ConfigRecord } from '@midg/trainer';
+import { listModels, type ConfigRecord } from '@midg/trainer';
 
 // The config keys a model varies to ablate itself (Table 2), in one place: every other tables file goes through
 // this list, so it can later be derived from the models' config schemas.
@@ -27,9 +27,19 @@ export function variantOf(variant: VariantKey, config: ConfigRecord): string {
   return variant.letterSet ? [...variant.baseline].filter((letter) => value.includes(letter)).join('') : value;
 }
 
-/** Whether the config is the full model: every variant key at its baseline (unablated, all modalities). */
-export function isBaselineConfig(config: ConfigRecord): boolean {
-  return VARIANT_KEYS.every((variant) => variantOf(variant, config) === variant.baseline);
+/**
+ * The full model's setting of a variant key: the model's own default where its config file sets the key (S2LIF is
+ * text and video by design, `modalities: tv`), otherwise the key's baseline. Unknown models use the baseline.
+ */
+export function fullModelSetting(variant: VariantKey, model: string): string {
+  const definition = listModels().find((candidate) => candidate.name === model);
+  const defaults: ConfigRecord = definition?.config.defaults ?? {};
+  return variant.key in defaults ? variantOf(variant, defaults) : variant.baseline;
+}
+
+/** Whether the config is the model as published: every variant key at the model's full setting (unablated, its modalities). */
+export function isBaselineConfig(config: ConfigRecord, model: string): boolean {
+  return VARIANT_KEYS.every((variant) => variantOf(variant, config) === fullModelSetting(variant, model));
 }
 
 /** Letters in t, a, v order, so `at` and `ta` are one setting; models without the key use all three. */
