@@ -80,3 +80,14 @@ it('midg db copy refuses the same database twice and a missing source, in one li
   assert.deepEqual([same.exitCode, same.stderr], [1, 'midg: error: --from and --to are the same database']);
   assert.deepEqual([missing.exitCode, missing.stderr], [1, `midg: error: results database ${join(tmp.dir, 'nope.sqlite')} does not exist`]);
 });
+
+it('db migrate: upgrades in place and says so; a missing file is one error line, and nothing is created', async () => {
+  const ok = await midg('db', 'migrate', '--db', laptop);
+  assert.equal(ok.exitCode, 0, ok.stderr);
+  assert.match(ok.stdout, /laptop\.sqlite: schema up to date/);
+  const missing = join(tmp.dir, 'missing.sqlite');
+  const bad = await midg('db', 'migrate', '--db', missing);
+  assert.equal(bad.exitCode, 1);
+  assert.equal(bad.stderr.trim(), `midg: error: results database ${missing} does not exist`);
+  assert.throws(() => readFileSync(missing), /ENOENT/);
+});

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { copyResults, isPostgresUrl, openStore, redactUrl } from '../db';
 import { runCommand } from '../errors';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 interface CopyArgs {
@@ -47,9 +48,30 @@ const copyCommand: CommandModule<object, CopyArgs> = {
     }),
 };
 
+interface MigrateArgs {
+  db: string;
+}
+
+// Read-only commands (tables, query) never change a database, so a database from an older version is upgraded here.
+const migrateCommand: CommandModule<object, MigrateArgs> = {
+  command: 'migrate',
+  describe: 'upgrade a results database to this version\'s schema (what opening it for writing does; idempotent)',
+  builder: (y: Argv) =>
+    y
+      .option('db', { type: 'string', demandOption: true, describe: 'an SQLite file or a postgresql:// URL' })
+      .example('$0 db migrate --db results/midg.sqlite', 'then midg tables / midg query read it') as unknown as Argv<MigrateArgs>,
+  handler: (args) =>
+    runCommand(async () => {
+      if (!isPostgresUrl(args.db) && !existsSync(args.db)) throw new Error(`results database ${args.db} does not exist`);
+      const store = await openStore(args.db);
+      await store.close();
+      process.stdout.write(`${shown(args.db)}: schema up to date\n`);
+    }),
+};
+
 export const dbCommand: CommandModule = {
   command: 'db',
-  describe: 'results database tools: copy (merge one database into another)',
-  builder: (y: Argv) => y.command(copyCommand).demandCommand(1, 'choose a db command: copy'),
+  describe: 'results database tools: copy (merge one database into another), migrate (upgrade an older database)',
+  builder: (y: Argv) => y.command(copyCommand).command(migrateCommand).demandCommand(1, 'choose a db command: copy, migrate'),
   handler: () => {},
 };

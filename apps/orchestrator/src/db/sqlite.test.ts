@@ -67,7 +67,7 @@ describe('SQLite store', () => {
     await dataSource.destroy();
     await assert.rejects(
       openStore(file, { readonly: true }),
-      /has an older schema \(missing ClaimsAndExecutors1765000000000, TestPredictionsAndPeakRss1766000000000\); open it for writing once/,
+      /has an older schema \(missing ClaimsAndExecutors1765000000000, TestPredictionsAndPeakRss1766000000000\); upgrade it with: midg db migrate/,
     );
     const upgraded = await openStore(file);
     assert.deepEqual(await upgraded.appliedMigrations(), MIGRATIONS);

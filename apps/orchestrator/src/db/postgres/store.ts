@@ -118,7 +118,7 @@ export class PostgresStore extends TypeormStore {
     const applied = new Set(await this.appliedMigrations());
     const missing = POSTGRES_MIGRATIONS.map((migration) => new migration().name).filter((name) => !applied.has(name));
     if (missing.length > 0) {
-      throw new Error(`results database ${this.location} has an older schema (missing ${missing.join(', ')}); open it for writing once (e.g. midg sweep) to upgrade it`);
+      throw new Error(`results database ${this.location} has an older schema (missing ${missing.join(', ')}); upgrade it with: midg db migrate --db ${this.location}`);
     }
   }
 
