@@ -21,6 +21,9 @@ export interface StepBenchmarkOptions {
 export interface StepBenchmarkResult {
   samplesPerSecond: number;
   msPerStep: number;
+  /** This process's CPU time per step (process.cpuUsage): steadier than wall time on a shared machine. */
+  cpuMsPerStep: number;
+  samplesPerCpuSecond: number;
   steps: number;
   batchSize: number;
   numTensorsAfter: number;
@@ -71,13 +74,18 @@ export async function benchmarkTrainingStep(options: StepBenchmarkOptions): Prom
   };
   for (let i = 0; i < options.warmupSteps; i++) await step(i);
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < options.timedSteps; i++) await step(i);
   const elapsed = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   optimizer.dispose();
   model.dispose();
   return {
     samplesPerSecond: (options.timedSteps * n) / (elapsed / 1000),
     msPerStep: elapsed / options.timedSteps,
+    cpuMsPerStep: cpuMs / options.timedSteps,
+    samplesPerCpuSecond: (options.timedSteps * n) / (cpuMs / 1000),
     steps: options.timedSteps,
     batchSize: n,
     numTensorsAfter: tf.memory().numTensors,

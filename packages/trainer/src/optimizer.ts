@@ -2,42 +2,41 @@
  * The main optimizer: one Adam per parameter group (own learning rate and decoupled weight decay), gradients
  * clipped together (global norm, then element-wise value, as PyTorch's clip_grad_norm_ / clip_grad_value_), and
  * a learning-rate schedule that scales every group's base rate.
+ *
+ * Each group's state is flat (flat-adam.ts): its gradients are concatenated into one vector, clipped and stepped
+ * with one set of kernels, and split back, with PyTorch's per-parameter semantics kept (own step count per
+ * variable; a variable without a gradient is skipped).
  */
 import * as tf from '@tensorflow/tfjs';
+import { FlatAdam } from './flat-adam';
 import type { ParameterGroup, SentimentModel } from './model';
 import type { TrainingConfig } from './training-config';
-
-/** tf.js's Adam with a settable rate (it reads `learningRate` on every step). */
-class ScheduledAdam extends tf.AdamOptimizer {
-  setLearningRate(rate: number): void {
-    this.learningRate = rate;
-  }
-}
 
 interface GroupState {
   group: ParameterGroup;
   baseRate: number;
   weightDecay: number;
-  /**
-   * One Adam per variable, as PyTorch keeps its state per parameter: tf.js's Adam indexes its moment slots by
-   * position in the gradient list, so a variable that gets no gradient on some step (a frozen branch, a phase of
-   * training) would shift every later slot of a shared optimizer. A variable without a gradient is skipped: its
-   * moments and step count stay as they were.
-   */
-  optimizers: Map<tf.Variable, ScheduledAdam>;
+  adam: FlatAdam;
 }
+
+/** Gradient clipping of one step: 0 (or less) turns a kind off. */
+export type GradientClipping = Pick<TrainingConfig, 'gradClipNorm' | 'gradClipValue'>;
 
 /** Scales all gradients together when their global L2 norm exceeds `maxNorm`. */
 export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
   if (!(maxNorm > 0)) return grads;
   return tf.tidy(() => {
-    const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
-    const norm = tf.sqrt(tf.addN(squares));
-    const factor = tf.minimum(tf.scalar(1), tf.div(maxNorm, tf.maximum(norm, 1e-12)));
+    const factor = clipFactor(Object.values(grads), maxNorm);
     const clipped: tf.NamedTensorMap = {};
     for (const [name, g] of Object.entries(grads)) clipped[name] = tf.mul(g, factor);
     return clipped;
   });
+}
+
+/** min(1, maxNorm / ‖grads‖₂) over all the tensors together (PyTorch's clip_grad_norm_ factor, without its 1e-6). */
+function clipFactor(grads: tf.Tensor[], maxNorm: number): tf.Scalar {
+  const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
+  return tf.minimum(tf.scalar(1), tf.div(maxNorm, tf.maximum(norm, 1e-12)));
 }
 
 /** Clamps every gradient element to [-maxValue, maxValue]. */
@@ -62,15 +61,13 @@ export class GroupOptimizer {
     }
     this.groups = groups.map((group) => {
       const baseRate = group.learningRate ?? config.learningRate;
-      const optimizers = new Map(group.variables.map((v) => [v, new ScheduledAdam(baseRate, 0.9, 0.999)]));
-      return { group, baseRate, weightDecay: group.weightDecay ?? config.weightDecay, optimizers };
+      return { group, baseRate, weightDecay: group.weightDecay ?? config.weightDecay, adam: new FlatAdam(group.variables, { learningRate: baseRate }) };
     });
   }
 
   /** Multiplies every group's base rate (the schedule's factor). */
   setScale(scale: number): void {
     this.scale = scale;
-    for (const state of this.groups) for (const optimizer of state.optimizers.values()) optimizer.setLearningRate(state.baseRate * scale);
   }
 
   /** The first group's current rate (what the epoch record shows). */
@@ -78,21 +75,36 @@ export class GroupOptimizer {
     return this.groups[0]!.baseRate * this.scale;
   }
 
-  /** Applies already-clipped gradients (keyed by variable name) group by group, then decoupled weight decay. */
-  apply(grads: tf.NamedTensorMap): void {
-    for (const { group, baseRate, weightDecay, optimizers } of this.groups) {
-      const decay = weightDecay * baseRate * this.scale;
-      for (const variable of group.variables) {
-        const grad = grads[variable.name];
-        if (!grad) continue;
-        optimizers.get(variable)!.applyGradients([{ name: variable.name, tensor: grad }]);
-        if (decay > 0) tf.tidy(() => variable.assign(tf.mul(variable, 1 - decay)));
+  /**
+   * Clips the gradients (keyed by variable name) as `clipping` says, over all groups together, then steps each
+   * group (Adam, then decoupled weight decay). Variables without a gradient are skipped.
+   */
+  apply(grads: tf.NamedTensorMap, clipping: GradientClipping = { gradClipNorm: 0, gradClipValue: 0 }): void {
+    const steps = this.groups.map(({ group, adam }) => {
+      const perVariable = group.variables.map((v) => grads[v.name]);
+      return { present: perVariable.map((g) => g !== undefined), flat: adam.flatten(perVariable) };
+    });
+    const flats = steps.flatMap((s) => (s.flat ? [s.flat] : []));
+    const clipped = tf.tidy(() => {
+      let result = flats;
+      if (clipping.gradClipNorm > 0 && result.length > 0) {
+        const factor = clipFactor(result, clipping.gradClipNorm);
+        result = result.map((g) => tf.mul(g, factor));
       }
-    }
+      if (clipping.gradClipValue > 0) result = result.map((g) => tf.clipByValue(g, -clipping.gradClipValue, clipping.gradClipValue));
+      return result;
+    });
+    let next = 0;
+    this.groups.forEach(({ baseRate, weightDecay, adam }, i) => {
+      if (!steps[i]!.flat) return;
+      const rate = baseRate * this.scale;
+      adam.update(clipped[next++]!, steps[i]!.present, { learningRate: rate, decay: weightDecay * rate });
+    });
+    tf.dispose([...new Set([...flats, ...clipped])]);
   }
 
   dispose(): void {
-    for (const state of this.groups) for (const optimizer of state.optimizers.values()) optimizer.dispose();
+    for (const state of this.groups) state.adam.dispose();
   }
 }
 

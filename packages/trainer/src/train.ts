@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { alignTargetToSource, datasetMetricFamily, labelScale, parseModalities, resolveDataset, type Dataset, type ResolveOptions } from '@midg/features';
 import { saveCheckpoint, snapshotWeights, restoreWeights, type WeightSnapshot } from './checkpoint';
 import type { EpochEvent, MetricRecord, RunSpec, TrainResult } from './contract';
-import { batchIndices, disposeBatch, groupIdsOf, makeBatch, scoreSplit, scoreTargetSplit, unlabeledData, type TrainingView } from './data';
+import { batchIndices, disposeBatch, groupIdsOf, makeBatch, scoreSplit, scoreTargetSplit, scoreTargetSplitWithPredictions, splitPredictionsOf, unlabeledData, type TrainingView } from './data';
 import type { DataInfo, SentimentModel, StepContext } from './model';
-import { GroupOptimizer, clipByGlobalNorm, clipByValue, createSchedule } from './optimizer';
+import { GroupOptimizer, createSchedule } from './optimizer';
 import { shuffledOrder } from './random';
 import { poolSplit, sourceNames } from './sources';
 import { resolveRun } from './registry';
@@ -47,11 +47,9 @@ export function trainStep(
     for (const [name, part] of Object.entries(parts)) kept[name] = tf.keep(part);
     return total;
   }, model.trainableVariables());
-  const byNorm = clipByGlobalNorm(grads, config.gradClipNorm);
-  const clipped = clipByValue(byNorm, config.gradClipValue);
-  optimizer.apply(clipped);
+  optimizer.apply(grads, config);
   model.afterStep?.(batch, context);
-  tf.dispose([...new Set([...Object.values(grads), ...Object.values(byNorm), ...Object.values(clipped)])]);
+  tf.dispose(Object.values(grads));
   disposeBatch(batch);
   return { total: value, ...kept };
 }
@@ -191,7 +189,7 @@ export async function trainRun(spec: RunSpec, options: TrainOptions = {}): Promi
       const { split, report } = await model.adaptToTarget(inputs, { seed: spec.seed });
       adaptation = { inputs: `${spec.target} ${split} split, ${inputs[split].size} samples, inputs only (no labels)`, report, sourceOnlyTest };
     }
-    const test = await scoreTargetSplit(model, testView, targetScale, targetFamily);
+    const { metrics: test, predictions } = await scoreTargetSplitWithPredictions(model, testView, targetScale, targetFamily);
     const expertUsage = await meanExpertUsage(model, testView);
     if (options.checkpointDir) {
       saveCheckpoint(options.checkpointDir, { spec, config, info, sourceLabelScale: sourceScale }, model.trainableVariables(), best.weights);
@@ -210,6 +208,7 @@ export async function trainRun(spec: RunSpec, options: TrainOptions = {}): Promi
       ...(adaptation ? { adaptation } : {}),
       ...(expertUsage ? { expertUsage } : {}),
       ...(options.checkpointDir ? { checkpoint: options.checkpointDir } : {}),
+      testPredictions: splitPredictionsOf(predictions, testView.split.labels),
     };
   } finally {
     optimizer.dispose();
