@@ -41,7 +41,10 @@ const markers = option(leading, '--markers');
 if (markers) {
   mkdirSync(markers, { recursive: true });
   attempt = readdirSync(markers).filter((name) => name.startsWith(`${runId}.`)).length + 1;
-  writeFileSync(join(markers, `${runId}.${attempt}.${process.pid}.json`), JSON.stringify({ spec, argv }));
+  // Written whole then renamed: tests poll this folder and must never read a half-written marker.
+  const marker = join(markers, `${runId}.${attempt}.${process.pid}.json`);
+  writeFileSync(`${marker}.tmp`, JSON.stringify({ spec, argv }));
+  renameSync(`${marker}.tmp`, marker);
 }
 
 const planFile = option(leading, '--plan');

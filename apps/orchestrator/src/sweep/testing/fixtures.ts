@@ -30,7 +30,7 @@ export function fakeWorker(dir: string, rules: FakeRule[] = []): { command: stri
 
 /** Every fake-worker invocation so far: its run spec and the pid it had. */
 export function invocations(markers: string): { spec: RunSpec; pid: number }[] {
-  return readdirSync(markers).map((name) => ({
+  return readdirSync(markers).filter((name) => name.endsWith('.json')).map((name) => ({
     spec: (JSON.parse(readFileSync(join(markers, name), 'utf8')) as { spec: RunSpec }).spec,
     pid: Number(name.split('.')[2]),
   }));
