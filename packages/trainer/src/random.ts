@@ -1,14 +1,7 @@
-/** mulberry32: a small, fast, seedable PRNG (uniform in [0, 1)). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@midg/metrics';
+
+/** mulberry32: a small, fast, seedable PRNG (uniform in [0, 1)); the one implementation lives in @midg/metrics. */
+export const mulberry32 = seededRandom;
 
 /** A Fisher–Yates permutation of 0..n-1 determined by the seed. */
 export function shuffledOrder(n: number, seed: number): Int32Array {
