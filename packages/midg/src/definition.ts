@@ -15,13 +15,12 @@ export const midgDefinition = defineModel({
 });
 
 /**
- * The same assembly and keys with the domain-generalization options on by default (configs/midg-dg.yaml). Its
- * defaults are meant to be chosen by source validation only (experiments/midg-dg-select.yaml); until that sweep is
- * run they are a provisional starting point (docs/method.md, "The midg-dg model").
+ * The same assembly and keys with the domain-generalization options on by default (configs/midg-dg.yaml), chosen by
+ * source validation only (experiments/midg-dg-select.yaml; docs/method.md, "The midg-dg model").
  */
 export const midgDgDefinition = defineModel({
   name: 'midg-dg',
-  description: 'MIDG with domain-generalization options on (configs/midg-dg.yaml; provisional defaults until experiments/midg-dg-select.yaml is run)',
+  description: 'MIDG with domain-generalization options on, chosen on source validation (configs/midg-dg.yaml, experiments/midg-dg-select.yaml)',
   schema: MIDG_SCHEMA,
   configFile: new URL('../configs/midg-dg.yaml', import.meta.url),
   check: checkMidgConfig,

@@ -115,7 +115,7 @@ it('config keys and values the model does not accept are errors naming the key p
 
 it('the shipped specs expand to the run counts their headers state', () => {
   const counts: Record<string, number> = {
-    default: 81,
+    default: 186,
     ci: 10,
     table1: 30,
     table2: 30,
@@ -126,8 +126,10 @@ it('the shipped specs expand to the run counts their headers state', () => {
     'mosi-real': 15,
     'mosi-tune': 8,
     'baselines-mosi': 40,
-    'baselines-synthetic': 126,
+    'baselines-synthetic': 168,
     'midg-dg-select': 90,
+    'midg-dg-two-source': 60,
+    'midg-dg-mosi': 20,
   };
   for (const [name, count] of Object.entries(counts)) {
     const { spec } = loadSweepSpec(experiment(name));
@@ -135,7 +137,24 @@ it('the shipped specs expand to the run counts their headers state', () => {
     assert.equal(expandSweep(spec, name).length, count, name);
   }
   const runs = expandSweep(loadSweepSpec(experiment('default')).spec, 'default');
-  assert.deepEqual(linksPerStudy(runs), { table1: 30, 'in-domain': 12, ablation: 12, modalities: 18, 'alpha-beta': 12, experts: 9 });
+  assert.deepEqual(linksPerStudy(runs), {
+    table1: 30,
+    'in-domain': 12,
+    ablation: 12,
+    modalities: 18,
+    'alpha-beta': 12,
+    experts: 9,
+    'self-mm': 21,
+    misa: 21,
+    mult: 21,
+    almt: 21,
+    s2lif: 21,
+  });
   const shared = runs.filter((run) => run.memberships.length === 4);
   assert.deepEqual(shared.map((run) => [run.spec.source, run.spec.target]), Array(3).fill([MOSI, MOSEI]), 'default-config MOSI→MOSEI runs serve four studies');
+  // baselines-synthetic promises to reuse the default sweep's runs: only CASP's are its own.
+  const defaultKeys = new Set(runs.map((run) => run.key));
+  const comparison = expandSweep(loadSweepSpec(experiment('baselines-synthetic')).spec, 'baselines-synthetic');
+  const ownModels = new Set(comparison.filter((run) => !defaultKeys.has(run.key)).map((run) => run.spec.model));
+  assert.deepEqual([...ownModels], ['casp']);
 });
