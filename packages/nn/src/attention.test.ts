@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { forEachBackend } from '@midg/backend/testing';
 import { maxAbsDiff } from './testing';
-import { MultiHeadAttention, multiHeadAttention } from './attention';
+import { withOpByOpLayers } from './fused';
+import { MultiHeadAttention, fusedAttentionOutput, multiHeadAttention } from './attention';
 
 type Matrix = number[][];
 
@@ -171,6 +172,64 @@ forEachBackend((backend) => {
       );
       assert.throws(() => multiHeadAttention(q, k, k, 2, { keyMask: tf.ones([2, 3]) as tf.Tensor2D }), /attention: keyMask must be \[2, 5\] \(B, S\), got \[2, 3\]/);
       assert.throws(() => multiHeadAttention(q, k, k, 2, { dropout: { rate: 1, seed: 0, training: true } }), /dropout rate must be in \[0, 1\), got 1/);
+    });
+  });
+
+  describe('fusedAttentionOutput', () => {
+    /** ‖a − b‖ / ‖b‖. */
+    const relative = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.norm(tf.sub(a, b)).dataSync()[0]! / tf.norm(b).dataSync()[0]!);
+
+    it('equals multiHeadAttention’s output and its gradients to q, k, v (key mask, causal, dropout, Lq ≠ S, a query seeing no key)', () => {
+      const cases = [
+        { lq: 5, s: 5, keyMask: tf.tensor2d([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]]) },
+        { lq: 4, s: 6, keyMask: tf.tensor2d([[1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1], [0, 1, 1, 1, 1, 1]]) },
+        { lq: 6, s: 3, keyMask: undefined },
+        { lq: 1, s: 1, keyMask: undefined },
+      ];
+      for (const { lq, s, keyMask } of cases) {
+        for (const causal of [false, true]) {
+          for (const dropout of [undefined, { rate: 0.3, seed: 11, training: true }]) {
+            const [q, k, v] = [random([3, lq, 12], 1), random([3, s, 12], 2), random([3, s, 12], 3)];
+            const options = { keyMask, causal, dropout };
+            const weight = tf.linspace(-1, 2, 3 * lq * 12).reshape([3, lq, 12]);
+            const loss = (fn: (a: tf.Tensor3D, b: tf.Tensor3D, c: tf.Tensor3D) => tf.Tensor3D) =>
+              tf.valueAndGrads((a, b, c) => tf.sum(tf.mul(fn(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D), weight)) as tf.Scalar)([q, k, v]);
+            const reference = multiHeadAttention(q, k, v, 3, options).output;
+            const fused = fusedAttentionOutput(q, k, v, 3, options);
+            const label = `Lq ${lq}, S ${s}, mask ${keyMask !== undefined}, causal ${causal}, dropout ${dropout !== undefined}`;
+            assert.ok(maxAbsDiff(fused, reference) < 1e-6, label);
+            const ours = loss((a, b, c) => fusedAttentionOutput(a, b, c, 3, options));
+            const theirs = loss((a, b, c) => multiHeadAttention(a, b, c, 3, options).output);
+            ours.grads.forEach((g, i) => {
+              assert.ok(Array.from(g.dataSync()).every(Number.isFinite), `${label}: grad ${i} finite`);
+              const scale = tf.norm(theirs.grads[i]!).dataSync()[0]!;
+              assert.ok(scale === 0 ? maxAbsDiff(g, theirs.grads[i]!) < 1e-7 : relative(g, theirs.grads[i]!) < 1e-5, `${label}: grad ${i}`);
+            });
+          }
+        }
+      }
+    });
+
+    it('gives the layer’s attend() the same output and Q/K/V/O gradients as its op-by-op form, and leaks no tensors', () => {
+      const config = { queryDim: 8, dim: 8, heads: 2, dropout: 0.25, fusedCore: true, seed: 5 };
+      const [fused, reference] = [new MultiHeadAttention(config), new MultiHeadAttention(config)];
+      const [x, source] = [random([2, 4, 8], 1), random([2, 6, 8], 2)];
+      const keyMask = tf.tensor2d([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]]);
+      const run = (layer: MultiHeadAttention) =>
+        tf.variableGrads(() => tf.sum(tf.mul(layer.attend(x, source, source, { training: true, keyMask, causal: true }), tf.linspace(-1, 1, 8))) as tf.Scalar, layer.trainableVariables());
+      const before = tf.memory().numTensors;
+      const ours = run(fused);
+      const theirs = withOpByOpLayers(() => run(reference));
+      assert.ok(Math.abs(ours.value.dataSync()[0]! - theirs.value.dataSync()[0]!) < 1e-5 * Math.max(1, Math.abs(theirs.value.dataSync()[0]!)));
+      fused.trainableVariables().forEach((variable, i) => {
+        const other = theirs.grads[reference.trainableVariables()[i]!.name]!;
+        const g = ours.grads[variable.name]!;
+        const scale = tf.tidy(() => tf.norm(other).dataSync()[0]!);
+        // b_k's true gradient is 0 (softmax ignores a shift of all of a query's scores): compare absolutely.
+        assert.ok(scale < 1e-4 ? maxAbsDiff(g, other) < 1e-6 : relative(g, other) < 1e-5, `variable ${i}`);
+      });
+      tf.dispose([ours.value, theirs.value, ...Object.values(ours.grads), ...Object.values(theirs.grads)]);
+      assert.equal(tf.memory().numTensors, before);
     });
   });
 

@@ -16,6 +16,8 @@
  * the first Lq − S queries see no key (zero output, as above).
  */
 import * as tf from '@tensorflow/tfjs';
+import { dropoutMultiplier } from './dropout-mask';
+import { fusedLayersEnabled } from './fused';
 import {
   Dense,
   SeedStream,
@@ -102,6 +104,23 @@ function checkOptions(batch: number, keyLength: number, options: AttentionOption
   }
 }
 
+/** Checks the inputs of an attention core (shapes, heads, options) and returns its sizes. */
+function checkAttentionInputs(query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D, heads: number, options: AttentionOptions) {
+  assertPositiveInt('attention heads', heads);
+  if (query.rank !== 3) throw new Error(`attention: query must be [B, Lq, d], got [${query.shape.join(', ')}]`);
+  const [batch, queryLength, dim] = query.shape;
+  if (dim % heads !== 0) throw new Error(`attention width ${dim} is not divisible by ${heads} heads`);
+  const sameKeys = key.rank === 3 && value.rank === 3 && key.shape[1] === value.shape[1];
+  if (!sameKeys || key.shape[0] !== batch || value.shape[0] !== batch || key.shape[2] !== dim || value.shape[2] !== dim) {
+    throw new Error(
+      `attention: key [${key.shape.join(', ')}] and value [${value.shape.join(', ')}] must both be [${batch}, S, ${dim}] for query [${query.shape.join(', ')}]`,
+    );
+  }
+  const keyLength = key.shape[1];
+  checkOptions(batch, keyLength, options);
+  return { batch, queryLength, keyLength, dim };
+}
+
 /**
  * Eq. (5) of the paper, multi-head: softmax(Q Kᵀ / √d_k + mask) V per head, d_k = d / heads, for query [B, Lq, d],
  * key and value [B, S, d] (already projected; heads are contiguous d_k-wide slices of d). Built from batched
@@ -119,18 +138,7 @@ export function multiHeadAttention(
   heads: number,
   options: AttentionOptions = {},
 ): AttentionResult {
-  assertPositiveInt('attention heads', heads);
-  if (query.rank !== 3) throw new Error(`attention: query must be [B, Lq, d], got [${query.shape.join(', ')}]`);
-  const [batch, queryLength, dim] = query.shape;
-  if (dim % heads !== 0) throw new Error(`attention width ${dim} is not divisible by ${heads} heads`);
-  const sameKeys = key.rank === 3 && value.rank === 3 && key.shape[1] === value.shape[1];
-  if (!sameKeys || key.shape[0] !== batch || value.shape[0] !== batch || key.shape[2] !== dim || value.shape[2] !== dim) {
-    throw new Error(
-      `attention: key [${key.shape.join(', ')}] and value [${value.shape.join(', ')}] must both be [${batch}, S, ${dim}] for query [${query.shape.join(', ')}]`,
-    );
-  }
-  const keyLength = key.shape[1];
-  checkOptions(batch, keyLength, options);
+  const { batch, queryLength, keyLength, dim } = checkAttentionInputs(query, key, value, heads, options);
   return tidyOutput(() => {
     const scores = tf.div(tf.matMul(splitHeads(query, heads), splitHeads(key, heads), false, true), Math.sqrt(dim / heads)) as tf.Tensor4D;
     const visible = visibility(batch, queryLength, keyLength, options);
@@ -142,6 +150,67 @@ export function multiHeadAttention(
     const perHead = tf.matMul(dropped, splitHeads(value, heads));
     const output = tf.reshape(tf.transpose(perHead, [0, 2, 1, 3]), [batch, queryLength, dim]) as tf.Tensor3D;
     return { output, weights };
+  });
+}
+
+/**
+ * The output of `multiHeadAttention` (the same ops in the same order) as ONE node on the gradient tape with a
+ * hand-written backward pass; no weights are returned. For sequence-to-sequence layers (MulT's transformers) the
+ * op-by-op form records ~30 tape nodes per call, each keeping copies of its inputs, and TF.js's BatchMatMul
+ * gradient runs its four products with transpose flags (a slow path on wasm); here the backward products are
+ * plain batched matMuls on explicit transposes. Kᵀ is formed explicitly in the forward pass too (no transposeB
+ * flag), so results equal `multiHeadAttention`'s to float rounding, not bit for bit (attention.test.ts).
+ *
+ * Backward, per head, with P the masked softmax weights (P·visibility: exactly 0 on invisible keys and on rows
+ * that see no key), m the dropout multiplier and G = dOut: dV = (P·m)ᵀG, dP = (G Vᵀ)·m,
+ * dZ = P·(dP − rowsum(dP·P)) / √d_k, dQ = dZ K, dK = dZᵀ Q. Using P after the visibility product is exact:
+ * invisible entries of the softmax are 0 already, and a row that sees no key gets dP = 0 and P = 0, so dZ = 0 there.
+ */
+export function fusedAttentionOutput(
+  query: tf.Tensor3D,
+  key: tf.Tensor3D,
+  value: tf.Tensor3D,
+  heads: number,
+  options: AttentionOptions = {},
+): tf.Tensor3D {
+  const { batch, queryLength, keyLength, dim } = checkAttentionInputs(query, key, value, heads, options);
+  const headDim = dim / heads;
+  const scale = Math.sqrt(headDim);
+  return tf.tidy(() => {
+    const visible = visibility(batch, queryLength, keyLength, options);
+    const maskedScores = visible ? tf.mul(tf.sub(1, visible), MASKED_SCORE) : undefined;
+    const { dropout } = options;
+    const multiplier =
+      dropout && dropout.training && dropout.rate > 0 ? dropoutMultiplier([batch, heads, queryLength, keyLength], dropout.rate, dropout.seed) : undefined;
+    // [B, L, d] → [B, heads, L, d_k] (or [B, heads, d_k, L] with `perm` [0, 2, 3, 1]) and back.
+    const toHeads = (x: tf.Tensor, length: number, perm = [0, 2, 1, 3]) => tf.transpose(tf.reshape(x, [batch, length, heads, headDim]), perm) as tf.Tensor4D;
+    const fromHeads = (x: tf.Tensor, length: number) => tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [batch, length, dim]) as tf.Tensor3D;
+    const swapLast = (x: tf.Tensor) => tf.transpose(x, [0, 1, 3, 2]) as tf.Tensor4D;
+    return tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [q, k, v, save] = inputs as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+      const qh = toHeads(q, queryLength);
+      const kt = toHeads(k, keyLength, [0, 2, 3, 1]);
+      const vh = toHeads(v, keyLength);
+      const scores = tf.div(tf.matMul(qh, kt), scale);
+      const weights = visible && maskedScores ? tf.mul(tf.softmax(tf.add(scores, maskedScores)), visible) : tf.softmax(scores);
+      const dropped = multiplier ? tf.mul(weights, multiplier) : weights;
+      save([qh, kt, vh, weights, ...(multiplier ? [multiplier] : [])]);
+      return {
+        value: fromHeads(tf.matMul(dropped, vh), queryLength),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [savedQ, savedKt, savedV, savedWeights, savedMultiplier] = saved as tf.Tensor4D[];
+          const g = toHeads(dy, queryLength);
+          const savedDropped = savedMultiplier ? tf.mul(savedWeights!, savedMultiplier) : savedWeights!;
+          const dV = tf.matMul(swapLast(savedDropped), g);
+          const dDropped = tf.matMul(g, swapLast(savedV!));
+          const dWeights = savedMultiplier ? tf.mul(dDropped, savedMultiplier) : dDropped;
+          const dZ = tf.div(tf.mul(savedWeights!, tf.sub(dWeights, tf.sum(tf.mul(dWeights, savedWeights!), -1, true))), scale);
+          const dQ = tf.matMul(dZ, swapLast(savedKt!));
+          const dK = tf.matMul(swapLast(dZ), savedQ!);
+          return [fromHeads(dQ, queryLength), fromHeads(dK, keyLength), fromHeads(dV, keyLength)];
+        },
+      };
+    })(query, key, value) as tf.Tensor3D;
   });
 }
 
@@ -157,6 +226,11 @@ export interface MultiHeadAttentionConfig {
   heads: number;
   /** Dropout on the attention weights while training. Default 0. */
   dropout?: number;
+  /**
+   * `attend` computes the attention core as one tape node (`fusedAttentionOutput`) unless inside withOpByOpLayers.
+   * Equal to the op-by-op form to float rounding, not bit for bit, hence opt-in. Default false.
+   */
+  fusedCore?: boolean;
   seed: number;
 }
 
@@ -184,8 +258,10 @@ export class MultiHeadAttention implements TrainablePart {
   private readonly valueProjection: Dense;
   private readonly outputProjection: Dense;
   private readonly seeds: SeedStream;
+  private readonly fusedCore: boolean;
 
   constructor(config: MultiHeadAttentionConfig) {
+    this.fusedCore = config.fusedCore ?? false;
     this.queryDim = config.queryDim;
     this.keyDim = config.keyDim ?? config.queryDim;
     this.valueDim = config.valueDim ?? this.keyDim;
@@ -219,6 +295,28 @@ export class MultiHeadAttention implements TrainablePart {
         { keyMask: options.keyMask, causal: options.causal, dropout },
       );
       return { output: this.outputProjection.forward(attended.output), weights: attended.weights };
+    });
+  }
+
+  /**
+   * The output of `forward` alone (same projections, masks and dropout seeds); with `fusedCore` the attention core
+   * is `fusedAttentionOutput` outside withOpByOpLayers.
+   */
+  attend(query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D, options: AttentionForwardOptions): tf.Tensor3D {
+    if (!this.fusedCore || !fusedLayersEnabled()) return tidyOutput(() => this.forward(query, key, value, options).output);
+    assertShape('MultiHeadAttention query', query, 3, this.queryDim);
+    assertShape('MultiHeadAttention key', key, 3, this.keyDim);
+    assertShape('MultiHeadAttention value', value, 3, this.valueDim);
+    const dropout = options.training && this.dropout > 0 ? { rate: this.dropout, seed: this.seeds.next(), training: true } : undefined;
+    return tf.tidy(() => {
+      const attended = fusedAttentionOutput(
+        this.queryProjection.forward(query),
+        this.keyProjection.forward(key),
+        this.valueProjection.forward(value),
+        this.heads,
+        { keyMask: options.keyMask, causal: options.causal, dropout },
+      );
+      return this.outputProjection.forward(attended);
     });
   }
 

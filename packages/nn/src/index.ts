@@ -19,6 +19,7 @@ export {
   type MlpHeadConfig,
   type TrainablePart,
 } from './layers';
+export { layerNormOp, sumRows, withOpByOpLayers } from './fused';
 export {
   MultiHeadAttention,
   multiHeadAttention,

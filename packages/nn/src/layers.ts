@@ -4,11 +4,15 @@
  * Weights come from tf.layers layers built eagerly with seeded initializers, so constructing a part twice with
  * the same seed gives identical weights; their variables are gathered in a fixed order (checkpoints rely on it).
  * The forward math is written here rather than via layer.apply, because the layers' own gradients are slow on
- * wasm (see matMul and LayerNorm).
+ * wasm: Dense and LayerNorm run as fused ops with hand-written gradients (fused.ts).
  * Randomness at forward time (dropout masks, reparameterisation noise) comes from a per-part SeedStream, so a
  * run is reproducible given the seed and the sequence of calls. Every op used here has a gradient on wasm.
  */
 import * as tf from '@tensorflow/tfjs';
+import { dropoutMultiplier } from './dropout-mask';
+import { denseOp, fusedLayersEnabled, layerNormOp, type Activation } from './fused';
+
+export { matMul, type Activation } from './fused';
 
 /** Options every forward method takes. */
 export interface ForwardOptions {
@@ -51,44 +55,11 @@ export class SeedStream {
   }
 }
 
-export type Activation = 'linear' | 'relu' | 'tanh' | 'sigmoid';
-
-function activate<T extends tf.Tensor>(x: T, activation: Activation): T {
-  switch (activation) {
-    case 'linear':
-      return x;
-    case 'relu':
-      return tf.relu(x);
-    case 'tanh':
-      return tf.tanh(x);
-    case 'sigmoid':
-      return tf.sigmoid(x);
-  }
-}
-
-const matMulExplicitGrad = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [a, b, save] = inputs as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-  save([a, b]);
-  return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [savedA, savedB] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(savedB)), tf.matMul(tf.transpose(savedA), dy as tf.Tensor2D)];
-    },
-  };
-});
-
-/**
- * a @ b for [M, K] @ [K, N], with a gradient that transposes explicitly. TF.js's own MatMul gradient calls matMul
- * with transposeA/transposeB, which the wasm backend runs on a slow path (up to ~13× slower than tf.transpose +
- * plain matMul at this project's shapes), and that is the backward pass of every dense layer: a dense layer's
- * forward + backward is 1.5–2.6× faster with this (matmul.bench.ts).
- */
-export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[0]) {
-    throw new Error(`matMul: cannot multiply [${a.shape.join(', ')}] by [${b.shape.join(', ')}]`);
-  }
-  return matMulExplicitGrad(a, b) as tf.Tensor2D;
+export interface DenseForwardOptions {
+  /** Multiplies the output (a dropout multiplier of the output's shape, from Dropout.multiplier). */
+  multiplier?: tf.Tensor;
+  /** Whether a gradient flows back to x. Default true; false for data inputs. */
+  inputGradient?: boolean;
 }
 
 export interface DenseConfig {
@@ -105,7 +76,8 @@ export interface DenseConfig {
 
 /**
  * A dense layer on the last axis of [..., inputDim]. Its weights come from a tf.layers dense layer built with a
- * glorot-uniform kernel seeded by `seed`; the forward pass is this module's matMul (fast gradient on wasm).
+ * glorot-uniform kernel seeded by `seed`; the forward pass is one fused op (fused.ts: explicit transposes in the
+ * backward pass, one node on the gradient tape).
  */
 export class Dense implements TrainablePart {
   readonly inputDim: number;
@@ -130,16 +102,25 @@ export class Dense implements TrainablePart {
     [this.kernel, this.bias] = layer.trainableWeights.map((weight) => weight.read() as tf.Variable) as [tf.Variable, tf.Variable?];
   }
 
-  forward<T extends tf.Tensor>(x: T): T {
+  /**
+   * activation(x·kernel + bias) on the last axis, then times `options.multiplier` (a dropout multiplier of the
+   * output's shape) when given; one fused op on the gradient tape (fused.ts). `inputGradient: false` treats x as
+   * data: no gradient reaches it, which saves the largest product of the backward pass of an input layer.
+   */
+  forward<T extends tf.Tensor>(x: T, options: DenseForwardOptions = {}): T {
     if (x.shape[x.rank - 1] !== this.inputDim) {
       throw new Error(`dense layer: expected last axis ${this.inputDim}, got [${x.shape.join(', ')}]`);
     }
     return tf.tidy(() => {
       const flat = (x.rank === 2 ? x : tf.reshape(x, [-1, this.inputDim])) as tf.Tensor2D;
-      let out: tf.Tensor = matMul(flat, this.kernel as tf.Tensor2D);
-      if (this.bias) out = tf.add(out, this.bias);
-      out = activate(out, this.activation);
-      return (x.rank === 2 ? out : tf.reshape(out, [...x.shape.slice(0, -1), this.units])) as T;
+      const outShape = [...x.shape.slice(0, -1), this.units];
+      const multiplier = options.multiplier && (x.rank === 2 ? options.multiplier : tf.reshape(options.multiplier, [-1, this.units]));
+      const out = denseOp(flat, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D | undefined, {
+        activation: this.activation,
+        inputGradient: options.inputGradient ?? true,
+        ...(multiplier ? { multiplier } : {}),
+      });
+      return (x.rank === 2 ? out : tf.reshape(out, outShape)) as T;
     });
   }
 
@@ -154,8 +135,8 @@ export class Dense implements TrainablePart {
 
 /**
  * Layer normalization over the last axis of [..., dim]: gamma and beta come from a tf.layers layerNormalization
- * (gamma 1, beta 0), but the normalization is computed here with broadcasting: the layer's own call tiles gamma
- * and beta, and tf.tile's gradient costs one slice and one add per batch row.
+ * (gamma 1, beta 0), but the normalization is computed here with broadcasting (the layer's own call tiles gamma
+ * and beta, and tf.tile's gradient costs one slice and one add per batch row), as one fused op (fused.ts).
  */
 export class LayerNorm implements TrainablePart {
   private readonly gamma: tf.Variable;
@@ -176,10 +157,9 @@ export class LayerNorm implements TrainablePart {
       throw new Error(`layer norm: expected last axis ${this.dim}, got [${x.shape.join(', ')}]`);
     }
     return tf.tidy(() => {
-      const centered = tf.sub(x, tf.mean(x, -1, true));
-      const variance = tf.mean(tf.square(centered), -1, true);
-      const normalized = tf.mul(centered, tf.rsqrt(tf.add(variance, this.epsilon)));
-      return tf.add(tf.mul(normalized, this.gamma), this.beta) as T;
+      const flat = (x.rank === 2 ? x : tf.reshape(x, [-1, this.dim])) as tf.Tensor2D;
+      const out = layerNormOp(flat, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, this.epsilon);
+      return (x.rank === 2 ? out : tf.reshape(out, x.shape)) as T;
     });
   }
 
@@ -201,7 +181,10 @@ export function disposeVariables(variables: readonly tf.Variable[]): void {
   for (const variable of variables) variable.dispose();
 }
 
-/** Inverted dropout with a fresh, reproducible mask per call; identity when not training or rate is 0. */
+/**
+ * Inverted dropout with a fresh, reproducible mask per call; identity when not training or rate is 0. The mask is
+ * tf.dropout's for the same seed (dropout-mask.ts), drawn in one host loop.
+ */
 export class Dropout {
   private readonly seeds: SeedStream;
 
@@ -214,8 +197,15 @@ export class Dropout {
   }
 
   apply<T extends tf.Tensor>(x: T, options: ForwardOptions): T {
-    if (!options.training || this.rate === 0) return x;
-    return tf.dropout(x, this.rate, undefined, this.seeds.next()) as T;
+    if (!fusedLayersEnabled() && options.training && this.rate > 0) return tf.dropout(x, this.rate, undefined, this.seeds.next()) as T;
+    const multiplier = this.multiplier(x.shape, options);
+    return multiplier ? (tf.mul(x, multiplier) as T) : x;
+  }
+
+  /** The next mask as a multiplier of `shape` (0 or 1/(1 − rate)); undefined when not training or rate is 0. */
+  multiplier(shape: readonly number[], options: ForwardOptions): tf.Tensor | undefined {
+    if (!options.training || this.rate === 0) return undefined;
+    return dropoutMultiplier(shape, this.rate, this.seeds.next());
   }
 }
 
@@ -266,7 +256,14 @@ export class Mlp implements TrainablePart {
   forward<T extends tf.Tensor>(x: T, options: ForwardOptions): T {
     return tf.tidy(() => {
       let h: T = x;
-      for (const layer of this.hidden) h = this.dropout.apply(layer.forward(h), options);
+      if (!fusedLayersEnabled()) {
+        for (const layer of this.hidden) h = this.dropout.apply(layer.forward(h), options);
+        return this.output.forward(h);
+      }
+      for (const layer of this.hidden) {
+        const multiplier = this.dropout.multiplier([...h.shape.slice(0, -1), layer.units], options);
+        h = layer.forward(h, multiplier ? { multiplier } : {});
+      }
       return this.output.forward(h);
     });
   }

@@ -2,11 +2,14 @@
  * Micro-benchmark behind `matMul` (layers.ts): the products a dense layer's backward pass needs, formed with
  * matMul's transpose flags (what TF.js's own MatMul gradient does) or with an explicit tf.transpose, and one
  * dense layer's forward + backward with TF.js's gradient vs ours. Prints microseconds per op (median of rounds).
+ * Last, a batched product (batch > 1, as attention's per-head products) against one 2-D product with the same
+ * number of multiply-adds: the wasm backend runs batched products on a generic path.
  *
  *   cd packages/nn && node --import tsx src/matmul.bench.ts
  */
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
+import { sumRows } from './fused';
 import { matMul } from './layers';
 
 function medianMicros(fn: () => void, rounds = 7, reps = 300): number {
@@ -50,4 +53,24 @@ for (const [batch, inputDim, units] of [
       ].join(' | '),
   );
   tf.dispose([x, kernel, dy]);
+}
+
+// MulT's attention scores at its defaults: 32 × 10 heads of [50, 5] · [5, 50] (4M multiply-adds), and the same count
+// as one 2-D product [16000, 5] · [5, 50].
+{
+  const q = tf.randomNormal([32, 10, 50, 5]);
+  const kT = tf.randomNormal([32, 10, 5, 50]);
+  const a = tf.randomNormal([16000, 5]);
+  const b = tf.randomNormal([5, 50]);
+  const time = (fn: () => tf.Tensor) => medianMicros(() => tf.tidy(() => void fn()), 5, 20).toFixed(0);
+  console.log(`batched [32,10,50,5]@[32,10,5,50] ${time(() => tf.matMul(q, kT))} µs | 2-D [16000,5]@[5,50] ${time(() => tf.matMul(a, b))} µs`);
+  tf.dispose([q, kT, a, b]);
+}
+
+// Column sums (every bias and layer-norm gradient): tf.sum over axis 0 against sumRows (fused.ts), ones[1, M]·g.
+for (const columns of [30, 120, 240]) {
+  const g = tf.randomNormal([1024, columns]) as tf.Tensor2D;
+  const time = (fn: () => tf.Tensor) => medianMicros(() => tf.tidy(() => void fn()), 5, 100).toFixed(0);
+  console.log(`column sums of [1024, ${columns}]: tf.sum(g, 0) ${time(() => tf.sum(g, 0))} µs | sumRows ${time(() => sumRows(g))} µs`);
+  g.dispose();
 }

@@ -32,6 +32,8 @@ export interface TransformerLayerConfig {
   attentionDropout?: number;
   /** FFN activation. Default 'relu'. */
   activation?: 'relu' | 'gelu';
+  /** The attention core as one tape node (MultiHeadAttention's `fusedCore`; equal to float rounding). Default false. */
+  fusedAttention?: boolean;
   seed: number;
 }
 
@@ -84,6 +86,7 @@ export class TransformerLayer implements TrainablePart {
       dim,
       heads: config.heads,
       dropout: config.attentionDropout ?? 0,
+      fusedCore: config.fusedAttention ?? false,
       seed: deriveSeed(seed, 'attention'),
     });
     this.ffnNorm = new LayerNorm(dim);
@@ -100,7 +103,7 @@ export class TransformerLayer implements TrainablePart {
     return tf.tidy(() => {
       const query = this.attentionNorm.forward(x);
       const keys = options.source ? this.attentionNorm.forward(options.source) : query;
-      const { output } = this.attention.forward(query, keys, keys, {
+      const output = this.attention.attend(query, keys, keys, {
         training: options.training,
         keyMask: options.keyMask,
         causal: options.causal,

@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DataError } from '@midg/features';
+import { maxOverSteps } from './fused';
 import {
   Dense,
   Dropout,
@@ -72,7 +73,10 @@ export class UnimodalEncoder implements TrainablePart {
     this.dropout = new Dropout(dropout, deriveSeed(config.seed, 'dropout'));
   }
 
-  /** x [B, L, inputDim], mask [B, L] with 1 for real steps (each row needs at least one) → [B, hiddenDim]. */
+  /**
+   * x [B, L, inputDim], mask [B, L] with 1 for real steps (each row needs at least one) → [B, hiddenDim]. x is
+   * data: no gradient flows back to it (which spares the backward pass its largest product).
+   */
   forward(x: tf.Tensor3D, mask: tf.Tensor2D, options: ForwardOptions): tf.Tensor2D {
     assertShape('UnimodalEncoder input', x, 3, this.inputDim);
     if (mask.rank !== 2 || mask.shape[0] !== x.shape[0] || mask.shape[1] !== x.shape[1]) {
@@ -87,13 +91,13 @@ export class UnimodalEncoder implements TrainablePart {
       const weights = tf.expandDims(mask, 2);
       const steps = this.encodeSteps(tf.mul(x, weights) as tf.Tensor3D, options);
       const masked = tf.add(steps, tf.mul(tf.sub(weights, 1), MASKED_MAX_PENALTY)) as tf.Tensor3D;
-      return this.project(tf.concat([maskedMean(steps, mask), tf.max(masked, 1) as tf.Tensor2D], 1));
+      return this.project(tf.concat([maskedMean(steps, mask), maxOverSteps(masked)], 1));
     });
   }
 
   /** The position-wise part on [B, D] or [B, L, D]. */
   private encodeSteps<T extends tf.Tensor>(x: T, options: ForwardOptions): T {
-    const projected = this.projectionNorm.forward(this.projection.forward(x));
+    const projected = this.projectionNorm.forward(this.projection.forward(x, { inputGradient: false }));
     return this.dropout.apply(tf.add(projected, this.feedForward.forward(projected, options)), options);
   }
 

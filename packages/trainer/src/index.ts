@@ -38,6 +38,22 @@ export { dataInfoOf, trainRun, trainStep, type TrainOptions } from './train';
 export { GroupOptimizer, clipByGlobalNorm, clipByValue, createSchedule, type GradientClipping, type LrSchedule } from './optimizer';
 export { FlatAdam, type FlatAdamOptions, type FlatAdamStep } from './flat-adam';
 export { REFERENCE_SHAPES, benchmarkTrainingStep, randomBenchmarkData, type StepBenchmarkOptions, type StepBenchmarkResult } from './bench';
+export {
+  kernelTimesByName,
+  measureCall,
+  modelOnRandomBatch,
+  parseBenchArgs,
+  printKernelTimes,
+  startStopwatch,
+  type BenchArgs,
+  type BenchArgSpec,
+  type CallTiming,
+  type Elapsed,
+  type KernelProfile,
+  type KernelTotal,
+  type ProfiledKernel,
+  type RandomBatchModel,
+} from './step-timing';
 export { loadCheckpoint, saveCheckpoint, type CheckpointManifest } from './checkpoint';
 export { batchIndices, groupIdsOf, groupKeyOf, makeBatch, makeUnlabeledBatch, disposeBatch, predictSplit, scoreSplit, scoreTargetSplitWithPredictions, splitPredictionsOf, unlabeledData, VIDEO_SEPARATOR, type ScoredTargetSplit, type TrainingView } from './data';
 export { mulberry32, shuffledOrder } from './random';

@@ -11,9 +11,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Modality } from '@midg/features';
 import { deriveSeed } from '@midg/nn';
-import { clipByGlobalNorm, mulberry32, shuffledOrder, type UnlabeledBatch, type UnlabeledData } from '@midg/trainer';
-import type { CaspBackbone } from './backbone';
-import { ntXent, selectSamples, stabilityOf, type Selection } from './objectives';
+import { GroupOptimizer, mulberry32, shuffledOrder, type UnlabeledBatch, type UnlabeledData } from '@midg/trainer';
+import type { CaspBackbone, FrozenEncoders } from './backbone';
+import { ntXentOfPairs, selectSamples, stabilityOf, type Selection } from './objectives';
 
 export interface AdaptationConfig {
   contrastiveEpochs: number;
@@ -42,13 +42,21 @@ export async function predictAll(backbone: CaspBackbone, data: UnlabeledData): P
   return out;
 }
 
+/**
+ * Adam over `variables` alone, with the gradients clipped by their global norm: the trainer's optimizer, which
+ * steps a group's variables as one flat vector (per variable, a tf.train.adam runs a dozen kernels per step, and
+ * CASP adapts 2 × 2 × nlevels LayerNorm vectors per modality).
+ */
+function adamOver(variables: tf.Variable[], learningRate: number): GroupOptimizer {
+  return new GroupOptimizer({ name: 'casp adaptation', trainableVariables: () => variables }, { learningRate, weightDecay: 0 });
+}
+
 /** One clipped Adam step on `variables` only; returns the loss. */
-async function step(optimizer: tf.Optimizer, variables: tf.Variable[], clipNorm: number, loss: () => tf.Scalar): Promise<number> {
+async function step(optimizer: GroupOptimizer, variables: tf.Variable[], clipNorm: number, loss: () => tf.Scalar): Promise<number> {
   const { value, grads } = tf.variableGrads(loss, variables);
-  const clipped = clipByGlobalNorm(grads, clipNorm);
-  optimizer.applyGradients(clipped);
+  optimizer.apply(grads, { gradClipNorm: clipNorm, gradClipValue: 0 });
   const result = (await value.data())[0]!;
-  tf.dispose([value, ...new Set([...Object.values(grads), ...Object.values(clipped)])]);
+  tf.dispose([value, ...Object.values(grads)]);
   return result;
 }
 
@@ -99,13 +107,23 @@ const mean = (values: number[]) => (values.length === 0 ? NaN : values.reduce((a
 
 /** Runs both stages on `data`; returns the facts recorded with the run. */
 export async function adaptCasp(backbone: CaspBackbone, data: UnlabeledData, config: AdaptationConfig, seed: number): Promise<Record<string, number>> {
+  // Only the layer norms train: the encoders' dense weights are built once, and no gradient is formed for them.
+  const frozen = backbone.freeze();
+  try {
+    return await adaptFrozen(backbone, data, config, seed, frozen);
+  } finally {
+    frozen.dispose();
+  }
+}
+
+async function adaptFrozen(backbone: CaspBackbone, data: UnlabeledData, config: AdaptationConfig, seed: number, frozen: FrozenEncoders): Promise<Record<string, number>> {
   const variables = backbone.layerNormVariables();
   const modalities = backbone.modalities;
   const stored = [await predictAll(backbone, data)];
 
   // Stage 1: contrastive adaptation. One modality is zeroed per batch, drawn uniformly (the reference's random_drop).
   const draw = mulberry32(deriveSeed(seed, 'casp', 'drop'));
-  const contrastive = tf.train.adam(config.adaptLearningRate);
+  const contrastive = adamOver(variables, config.adaptLearningRate);
   const contrastiveLosses: number[] = [];
   try {
     for (let epoch = 1; epoch <= config.contrastiveEpochs; epoch++) {
@@ -114,12 +132,9 @@ export async function adaptCasp(backbone: CaspBackbone, data: UnlabeledData, con
         config.adaptBatchSize,
         async (batch) => {
           const zeroed = modalities[Math.floor(draw() * modalities.length)]!;
+          // The batch and its augmented copy in one pass (the masks each would draw alone): rows [view; augmented].
           const loss = await step(contrastive, variables, config.adaptClipNorm, () =>
-            tf.tidy(() => {
-              const view = backbone.forward(batch, { training: true });
-              const augmented = backbone.forward(batch, { training: true, zeroed });
-              return ntXent(view.representation, augmented.representation, config.temperature);
-            }),
+            tf.tidy(() => ntXentOfPairs(backbone.forwardViews(batch, [{}, { zeroed }], { training: true, frozen }).representation, config.temperature)),
           );
           losses.push(loss);
         },
@@ -148,7 +163,7 @@ export async function adaptCasp(backbone: CaspBackbone, data: UnlabeledData, con
   report.keptMeanInstability = mean(keptInstability);
 
   const kept = await gatherRows(data, keep, modalities);
-  const pseudo = tf.train.adam(config.adaptLearningRate);
+  const pseudo = adamOver(variables, config.adaptLearningRate);
   const pseudoLosses: number[] = [];
   try {
     for (let epoch = 1; epoch <= config.pseudoEpochs; epoch++) {
@@ -160,7 +175,7 @@ export async function adaptCasp(backbone: CaspBackbone, data: UnlabeledData, con
         losses.push(
           await step(pseudo, variables, config.adaptClipNorm, () =>
             tf.tidy(() => {
-              const { prediction } = backbone.forward(batch, { training: true });
+              const { prediction } = backbone.forwardViews(batch, [{}], { training: true, frozen });
               return tf.mean(tf.abs(tf.sub(prediction, labels))) as tf.Scalar;
             }),
           ),

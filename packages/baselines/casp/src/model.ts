@@ -16,6 +16,8 @@ export interface CaspConfig extends CaspBackboneConfig, AdaptationConfig {
 export class CaspModel implements SentimentModel {
   readonly name = 'casp';
   readonly backbone: CaspBackbone;
+  /** The adaptation keys of the run's config (what adaptToTarget runs with). */
+  readonly adaptationConfig: AdaptationConfig;
   /** Present only with `adapt: true`: without it the trainer scores the source model as it is. */
   readonly adaptToTarget?: (target: TargetInputs, context: { seed: number }) => Promise<AdaptationOutcome>;
 
@@ -24,10 +26,12 @@ export class CaspModel implements SentimentModel {
       throw new Error(`model casp: adaptation zeroes one modality for its augmented view, so it needs at least two (got "${info.modalities.join('')}"; set adapt=false to train the backbone alone)`);
     }
     this.backbone = new CaspBackbone(config, info.modalities, info.dims, seed);
+    const { contrastiveEpochs, storeEvery, temperature, pseudoEpochs, keepFraction, selection, adaptLearningRate, adaptBatchSize, adaptClipNorm } = config;
+    this.adaptationConfig = { contrastiveEpochs, storeEvery, temperature, pseudoEpochs, keepFraction, selection, adaptLearningRate, adaptBatchSize, adaptClipNorm };
     if (config.adapt) {
       this.adaptToTarget = async (target, context) => {
         const split = config.adaptOn;
-        const report = await adaptCasp(this.backbone, target[split], config, context.seed);
+        const report = await adaptCasp(this.backbone, target[split], this.adaptationConfig, context.seed);
         return { split, report };
       };
     }

@@ -17,9 +17,14 @@ export function ntXent(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number): tf.
   if (a.rank !== 2 || b.rank !== 2 || a.shape[0] !== b.shape[0] || a.shape[1] !== b.shape[1]) {
     throw new Error(`ntXent: the two views must have the same [N, D] shape, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
   }
-  const n = a.shape[0];
+  return tf.tidy(() => ntXentOfPairs(tf.concat([a, b], 0), temperature));
+}
+
+/** NT-Xent of z = [a; b] [2N, D], the two views already stacked (rows i and i + N are a pair). */
+export function ntXentOfPairs(z: tf.Tensor2D, temperature: number): tf.Scalar {
+  if (z.rank !== 2 || z.shape[0] % 2 !== 0) throw new Error(`ntXent: the stacked views must be [2N, D], got [${z.shape.join(', ')}]`);
+  const n = z.shape[0] / 2;
   return tf.tidy(() => {
-    const z = tf.concat([a, b], 0);
     // Cosine similarity: rows scaled to unit norm (the epsilon only guards an all-zero row).
     const unit = tf.mul(z, tf.rsqrt(tf.add(tf.sum(tf.square(z), 1, true), 1e-12)));
     const logits = tf.div(tf.matMul(unit, unit, false, true), temperature);

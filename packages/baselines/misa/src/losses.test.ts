@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
+import { stopGradient } from '@midg/nn';
 import { cmd, diffLoss, meanPairwiseCmd, meanReconstructionLoss } from './losses';
 
 before(async () => {
@@ -55,6 +56,26 @@ describe('diff loss (soft orthogonality)', () => {
     assert.ok(Array.from(await singleGrad.data()).every(Number.isFinite));
     tf.dispose([a, b, grad, single, singleGrad]);
   });
+});
+
+test('the detached row norm gives the gradient of the stopGradient form it replaced', async () => {
+  // The former body: the norm of stopGradient(centred), its backward pass run and zeroed.
+  const reference = (a: tf.Tensor2D, b: tf.Tensor2D) => {
+    const unit = (x: tf.Tensor2D) => {
+      const centred = tf.sub(x, tf.mean(x, 0, true));
+      return tf.div(centred, tf.add(tf.norm(stopGradient(centred), 2, 1, true), 1e-6)) as tf.Tensor2D;
+    };
+    return tf.mean(tf.square(tf.matMul(unit(a), unit(b), true, false))) as tf.Scalar;
+  };
+  const a = tf.randomNormal([6, 5], 0, 1, 'float32', 7) as tf.Tensor2D;
+  const b = tf.randomNormal([6, 5], 0, 1, 'float32', 8) as tf.Tensor2D;
+  const [expectedA, expectedB] = tf.grads((x: tf.Tensor, y: tf.Tensor) => reference(x as tf.Tensor2D, y as tf.Tensor2D))([a, b]);
+  const [actualA, actualB] = tf.grads((x: tf.Tensor, y: tf.Tensor) => diffLoss(x as tf.Tensor2D, y as tf.Tensor2D))([a, b]);
+  close(await scalar(diffLoss(a, b)), await scalar(reference(a, b)), 1e-7, 'L_diff');
+  close(await scalar(tf.max(tf.abs(tf.sub(actualA!, expectedA!)))), 0, 1e-7, 'dL/da');
+  close(await scalar(tf.max(tf.abs(tf.sub(actualB!, expectedB!)))), 0, 1e-7, 'dL/db');
+  assert.ok((await scalar(tf.max(tf.abs(expectedA!)))) > 1e-4, 'the gradient is not trivially zero');
+  tf.dispose([a, b, expectedA!, expectedB!, actualA!, actualB!]);
 });
 
 describe('CMD (central moment discrepancy)', () => {

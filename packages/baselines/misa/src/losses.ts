@@ -3,7 +3,6 @@
  * trains/singleTask/MISA.py: DiffLoss, CMD, MSE).
  */
 import * as tf from '@tensorflow/tfjs';
-import { stopGradient } from '@midg/nn';
 
 // Added to each row norm before dividing (MMSA's 1e-6), so an all-zero centred row stays finite.
 const ROW_NORM_EPSILON = 1e-6;
@@ -15,6 +14,18 @@ const ROW_NORM_EPSILON = 1e-6;
 export const CMD_SQRT_EPSILON = 1e-12;
 
 /**
+ * Each row's L2 norm of x [B, d] as [B, 1], a constant for the gradient (MMSA detaches it). It is computed inside
+ * one custom-gradient node whose gradient is zero: the tape records neither the norm's ops nor their backward pass
+ * (which a stopGradient in front would run and then zero), and the norm's own gradient, 0/0 for an all-zero row
+ * (a batch of one), is never formed.
+ */
+function detachedRowNorm(x: tf.Tensor2D): tf.Tensor2D {
+  // The gradient is made from the shape alone: the input itself is disposed by the time it runs.
+  const shape = x.shape;
+  return tf.customGrad((input) => ({ value: tf.norm(input as tf.Tensor2D, 2, 1, true) as tf.Tensor2D, gradFunc: () => tf.zeros(shape) }))(x) as tf.Tensor2D;
+}
+
+/**
  * Soft orthogonality of two [B, d] codes: centre each column over the batch, scale each row to unit L2 norm (the
  * norm is a constant for the gradient, as in MMSA), and take the mean of the squared entries of the d×d
  * cross-correlation AᵀB, i.e. ‖AᵀB‖²_F / d². It is 0 when the two codes live in orthogonal subspaces.
@@ -22,11 +33,8 @@ export const CMD_SQRT_EPSILON = 1e-12;
 export function diffLoss(a: tf.Tensor2D, b: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const unit = (x: tf.Tensor2D) => {
-      const centred = tf.sub(x, tf.mean(x, 0, true));
-      // Detach before the norm, not after: the norm's own gradient is 0/0 for an all-zero row (a batch of one), and
-      // only stopGradient's zeros (which replace whatever flows back) keep that NaN out of the tape.
-      const norm = tf.norm(stopGradient(centred), 2, 1, true);
-      return tf.div(centred, tf.add(norm, ROW_NORM_EPSILON)) as tf.Tensor2D;
+      const centred = tf.sub(x, tf.mean(x, 0, true)) as tf.Tensor2D;
+      return tf.div(centred, tf.add(detachedRowNorm(centred), ROW_NORM_EPSILON)) as tf.Tensor2D;
     };
     const correlation = tf.matMul(unit(a), unit(b), true, false);
     return tf.mean(tf.square(correlation)) as tf.Scalar;

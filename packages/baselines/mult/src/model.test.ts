@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@midg/backend';
-import { getModel, registerModels, resolveRun, trainRun } from '@midg/trainer';
+import { withOpByOpLayers } from '@midg/nn';
+import { REFERENCE_SHAPES, disposeBatch, getModel, makeBatch, randomBenchmarkData, registerModels, resolveRun, trainRun } from '@midg/trainer';
 import { modelContractSuite } from '@midg/trainer/testing';
 import { multDefinition } from './index';
 
@@ -48,4 +50,32 @@ test('trains end to end: synth:mosi:tiny → synth:sims:tiny', async () => {
   assert.ok(Number.isFinite(MAE), `test MAE ${MAE}`);
   assert.equal(result.epochsRun, 4);
   console.log(`# mult synth:mosi:tiny→synth:sims:tiny 4 epochs: test MAE ${MAE.toFixed(4)}, Mult_acc_2 ${result.test.Mult_acc_2}, ${result.durationMs} ms`);
+});
+
+test('the fused attention core (and fused layers) give the op-by-op losses and gradients, causal mask on', () => {
+  const { config } = resolveRun({ model: 'mult', source: 'synth:mosi:tiny', target: 'synth:mosi:tiny', seed: 1, backend: 'wasm', overrides: { ...SMALL, attnMask: true } });
+  const { view, info, indices } = randomBenchmarkData(REFERENCE_SHAPES, 8);
+  // Padded key steps too: sample i has 50 − 7i real steps (t), fewer for a and v.
+  Object.values(view.split.features).forEach((features, m) => features!.lengths.forEach((_, i) => (features!.lengths[i] = Math.max(1, 50 - 7 * i - 3 * m))));
+  const batch = makeBatch(view, indices);
+  const run = (fn: () => ReturnType<typeof tf.variableGrads>, model: ReturnType<typeof multDefinition.create>) => {
+    const result = fn();
+    const grads = model.trainableVariables().map((v) => result.grads[v.name]!);
+    return { value: result.value, grads };
+  };
+  const [fused, reference] = [multDefinition.create(config, info, 7), multDefinition.create(config, info, 7)];
+  const step = (model: typeof fused) => () => tf.variableGrads(() => model.losses(batch, { step: 0, epoch: 1, progress: 0 }).total, model.trainableVariables());
+  const ours = run(step(fused), fused);
+  const theirs = withOpByOpLayers(() => run(step(reference), reference));
+  const relative = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => [tf.norm(tf.sub(a, b)).dataSync()[0]!, tf.norm(b).dataSync()[0]!]);
+  const [lossDiff, lossScale] = relative(ours.value, theirs.value);
+  assert.ok(lossDiff! <= 1e-5 * lossScale!, `loss ${lossDiff} vs ${lossScale}`);
+  ours.grads.forEach((g, i) => {
+    const [diff, scale] = relative(g, theirs.grads[i]!);
+    assert.ok(scale! < 1e-6 ? diff! < 1e-6 : diff! <= 1e-4 * scale!, `gradient ${i}: ${diff} vs ${scale}`);
+  });
+  tf.dispose([ours.value, theirs.value, ...ours.grads, ...theirs.grads]);
+  disposeBatch(batch);
+  fused.dispose();
+  reference.dispose();
 });

@@ -48,6 +48,7 @@ export class MultTransformer implements TrainablePart {
       ffnDropout: config.reluDropout,
       attentionDropout: config.attentionDropout,
       activation: 'relu',
+      fusedAttention: true,
       seed: deriveSeed(config.seed, 'encoder'),
     });
     this.embedDropout = new Dropout(config.embedDropout, deriveSeed(config.seed, 'embed-dropout'));
