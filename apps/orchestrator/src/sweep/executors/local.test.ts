@@ -63,6 +63,18 @@ describe('the local executor with reused worker processes (midg run-server)', ()
     assert.equal(new Set([first, second, third]).size, 3, 'each failure retired the process that had it');
   });
 
+  it('a process left above the memory limit after a run is retired; the next run gets a fresh one', async () => {
+    const runs = [1, 6, 1, 1].map((seed, index) => plannedRun(seed, `s${index}`, { index }));
+    const executor = createLocalExecutor({ workers: 1, command: FAKE_SERVER, reuseProcesses: true });
+    const done = finished(await collect(executor.launch(runs.map((run) => ({ run, attempt: 1 })), context())));
+
+    assert.ok(done.every((event) => event.outcome.ok));
+    const [first, big, after, last] = done.map(pidOf);
+    assert.equal(first, big, 'under the limit the process is kept');
+    assert.notEqual(big, after, 'the run that reported 1 TiB retired its process');
+    assert.equal(after, last);
+  });
+
   it('a process that dies under a run fails that run with its signal and stderr; the runs after it go on in a new process', async () => {
     const runs = [1, 3, 1].map((seed, index) => plannedRun(seed, `s${index}`, { index }));
     const executor = createLocalExecutor({ workers: 1, command: FAKE_SERVER, reuseProcesses: true });

@@ -6,6 +6,7 @@
 //   3: the process kills itself with SIGKILL mid-run
 //   4: hangs until killed
 //   5: ends without a result line (run-end with exit code 0)
+//   6: succeeds as 1 does, reporting a peak RSS of 1 TiB
 //
 //   node fake-run-server.mjs run-server
 import { readFileSync } from 'node:fs';
@@ -23,10 +24,11 @@ for await (const line of createInterface({ input: process.stdin, crlfDelay: Infi
   const { argv } = JSON.parse(line);
   const spec = JSON.parse(readFileSync(argv[argv.indexOf('--run-spec') + 1], 'utf8'));
   switch (spec.seed) {
-    case 1: {
+    case 1:
+    case 6: {
       for (const epoch of [1, 2]) write({ event: 'epoch', epoch, maxEpochs: 2, losses: { total: 1 / epoch }, learningRate: 0.001, valid: { MAE: 1 / epoch }, samplesPerSecond: 100 });
       const { key, ...runSpec } = spec;
-      write({ event: 'result', spec: runSpec, key, config: { pid: process.pid }, test: { MAE: 0.9 }, valid: { MAE: 0.8 }, bestEpoch: 2, epochsRun: 2, durationMs: 1, backend: 'fake' });
+      write({ event: 'result', spec: runSpec, key, config: { pid: process.pid }, test: { MAE: 0.9 }, valid: { MAE: 0.8 }, bestEpoch: 2, epochsRun: 2, durationMs: 1, backend: 'fake', ...(spec.seed === 6 ? { peakRssBytes: 2 ** 40 } : {}) });
       end(0);
       break;
     }
