@@ -130,6 +130,7 @@ it('the shipped specs expand to the run counts their headers state', () => {
     'midg-dg-select': 90,
     'midg-dg-two-source': 60,
     'midg-dg-mosi': 20,
+    'midg-dg-v2': 100,
   };
   for (const [name, count] of Object.entries(counts)) {
     const { spec } = loadSweepSpec(experiment(name));
