@@ -6,8 +6,9 @@
  * modalities × five layers, and the contrastive stage runs the batch and its augmented copy through all of them.
  *
  * Layout: the G members side by side on the feature axis, [rows, G·d] (member m in columns m·d..(m+1)·d). A dense
- * layer or LayerNorm of every member is one fused op (grouped-ops.ts); G members with h heads each are attention
- * with G·h heads, each member's heads under its own key mask; every elementwise op runs once for all members.
+ * layer of every member is one fused op (grouped-ops.ts), a LayerNorm of every member one nn layerNormOp with [G, d]
+ * gains; G members with h heads each are attention with G·h heads, each member's heads under its own key mask; every
+ * elementwise op runs once for all members.
  * Views: the rows hold V views of the same B samples, view-major (N = V·B).
  * Dropout: every mask is the one the member's nn layer would draw, from the same seed streams in the same order
  * (view 0's whole pass, then view 1's), so the outputs are those of running each member's TransformerEncoder once
