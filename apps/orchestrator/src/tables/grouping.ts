@@ -74,11 +74,14 @@ export function comparableSet(groups: RunGroup[], variant: VariantKey): Map<stri
   return new Map((best?.members ?? []).map((group) => [variantOf(variant, group.config), group]));
 }
 
+/** This toolkit's own methods: MIDG as the paper has it, and midg-dg (docs/method.md). */
+const PROPOSED = new Set(['midg', 'midg-dg']);
+
 export function modelOrder(a: string, b: string): number {
   // Methods that use target inputs come after every DG method (their own row group); among the DG methods the
-  // proposed one goes last, as in the paper.
+  // proposed ones (midg, then midg-dg) go last, as in the paper.
   if (usesTargetInputs(a) !== usesTargetInputs(b)) return usesTargetInputs(a) ? 1 : -1;
-  if ((a === 'midg') !== (b === 'midg')) return a === 'midg' ? 1 : -1;
+  if (PROPOSED.has(a) !== PROPOSED.has(b)) return PROPOSED.has(a) ? 1 : -1;
   return a.localeCompare(b);
 }
 
