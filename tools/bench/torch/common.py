@@ -1,7 +1,7 @@
 """Shared parts of the PyTorch mirrors of the project's baselines (late_fusion.py, mult.py): thread caps, layers
 that mirror packages/nn (Dense init, Mlp, the unimodal encoder), the bench's random batch, and the timing loop with
 the same definition of throughput as packages/trainer/src/bench.ts. The MIDG mirror is
-/work/shared/bench/torch_midg_project.py (the same layers, written there first).
+../shared/bench/torch_midg_project.py (the same layers, written there first).
 """
 import argparse
 import json

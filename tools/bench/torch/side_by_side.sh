@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Side-by-side training-step throughput of one model: the project's TF.js model (`npx midg bench --model <name>`)
 # against its PyTorch 1.13 mirror, both single-threaded, alternating ROUNDS times (default 3), as
-# /work/shared/bench/side_by_side.sh does for MIDG. Prints each run, then the median samples/s of each side and the
+# ../shared/bench/side_by_side.sh does for MIDG. Prints each run, then the median samples/s of each side and the
 # ratio TS / PyTorch; when both sides report CPU time per step (bench.ts and the mirrors here do), the ratio of the
 # median CPU times too, which a shared machine disturbs less (waiting for a core is not CPU time).
 #
 # Usage: tools/bench/torch/side_by_side.sh <model> <project-checkout> [rounds=3] [timed-steps=20] [warmup=3]
-#   model: late-fusion | mult (mirrors in this directory) | midg (/work/shared/bench/torch_midg_project.py, timed by midg_cpu.py)
+#   model: late-fusion | mult (mirrors in this directory) | midg (../shared/bench/torch_midg_project.py, timed by midg_cpu.py)
 # The TS config is passed explicitly (--set), so it is the mirror's whatever the bench command's defaults are.
 # PyTorch comes from Debian (apt-get install -y python3-torch; /usr/bin/python3); with the reference BLAS that
 # libblas3 provides it is several times slower than with OpenBLAS (libopenblas0-pthread), so say which is installed
