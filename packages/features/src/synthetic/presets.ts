@@ -35,12 +35,17 @@ export interface SpeakerGroups {
   cueSpread: number;
 }
 
+/** The features of `tiny`, which benchmark v2 shares (same shapes and cue channels, other sizes and groups). */
+const TINY_FEATURES = {
+  seqLen: 8,
+  dims: { t: 32, a: 12, v: 10 },
+  cueChannels: { t: 4, a: 2, v: 2 },
+  nuisanceFactors: 3,
+} as const;
+
 export const SYNTHETIC_PRESETS = {
   tiny: {
-    seqLen: 8,
-    dims: { t: 32, a: 12, v: 10 },
-    cueChannels: { t: 4, a: 2, v: 2 },
-    nuisanceFactors: 3,
+    ...TINY_FEATURES,
     sizes: {
       mosi: { train: 320, valid: 96, test: 256 },
       mosei: { train: 640, valid: 128, test: 320 },
@@ -60,10 +65,7 @@ export const SYNTHETIC_PRESETS = {
   },
   // Benchmark v2 (issue #8): tiny's features, speaker-like groups with their own cues, test splits of 2000.
   v2: {
-    seqLen: 8,
-    dims: { t: 32, a: 12, v: 10 },
-    cueChannels: { t: 4, a: 2, v: 2 },
-    nuisanceFactors: 3,
+    ...TINY_FEATURES,
     sizes: {
       mosi: { train: 1024, valid: 384, test: 2000 },
       mosei: { train: 1280, valid: 384, test: 2000 },
