@@ -1,11 +1,13 @@
 /**
  * The dropout multiplier tf.dropout draws (floor(u + keep) / keep with u ~ U[0, 1) from tf.randomUniform's seeded
- * Alea generator), computed in one host loop into a reused buffer and uploaded as one tensor. tf.dropout builds
+ * Alea generator), computed in one WebAssembly loop (alea-fill.ts) and uploaded as one tensor. tf.dropout builds
  * it with a generic per-element generator call, then three kernels (add, floor, div), each recorded on the
  * gradient tape with copies of its inputs; at the encoder's sizes that was a tenth of a training step. The values
- * are bit for bit tf.dropout's for the same seed (dropout-mask.test.ts), so results and seeds are unchanged.
+ * are bit for bit tf.dropout's for the same seed (fused.test.ts, alea-fill.test.ts), so results and seeds are
+ * unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fillAleaMultiplier } from './alea-fill';
 
 const TWO_TO_MINUS_32 = 2.3283064365386963e-10;
 
@@ -27,44 +29,33 @@ function mash(): (data: string) => number {
   };
 }
 
-/**
- * Writes tf.dropout's multiplier into `out`: u_i is the i-th value of seedrandom.alea(seed) (the generator behind
- * tf.randomUniform) rounded to float32, and the multiplier is `kept` where float32(u_i + keep) ≥ 1, else 0.
- */
-function fillMultiplier(seed: string, keep: number, kept: number, out: Float32Array): void {
+/** Alea's initial state for a seed, as the three integers s·2^32 (see alea-fill.ts). */
+function aleaState(seed: string): [number, number, number] {
   const hash = mash();
-  let s0 = hash(' ');
-  let s1 = hash(' ');
-  let s2 = hash(' ');
-  s0 -= hash(seed);
-  if (s0 < 0) s0 += 1;
-  s1 -= hash(seed);
-  if (s1 < 0) s1 += 1;
-  s2 -= hash(seed);
-  if (s2 < 0) s2 += 1;
-  let c = 1;
-  for (let i = 0; i < out.length; i++) {
-    const t = 2091639 * s0 + c * TWO_TO_MINUS_32;
-    s0 = s1;
-    s1 = s2;
-    c = t | 0;
-    s2 = t - c;
-    out[i] = Math.fround(Math.fround(s2) + keep) >= 1 ? kept : 0;
-  }
+  const initial = [hash(' '), hash(' '), hash(' ')];
+  return initial.map((s) => {
+    let value = s - hash(seed);
+    if (value < 0) value += 1;
+    return value / TWO_TO_MINUS_32;
+  }) as [number, number, number];
 }
 
 /**
- * One host buffer, grown as needed, reused on wasm, whose tensors copy the host values into the backend's memory
- * (a fresh large host array per call is costly: its pages are new each time). The cpu and node backends keep a
- * reference to the array instead, so there each multiplier gets its own.
+ * The smallest k in [0, 2^32] whose u = k·2^-32 is kept: float32(float32(u) + keep) ≥ 1, as tf.dropout computes
+ * floor(u + keep) in float32 (u + keep < 2). The test is monotone in k, so a binary search finds it.
  */
-let scratch = new Float32Array(0);
-
-function hostBuffer(size: number): Float32Array {
-  if (tf.getBackend() !== 'wasm') return new Float32Array(size);
-  if (scratch.length < size) scratch = new Float32Array(size);
-  return scratch.subarray(0, size);
+export function keepThreshold(keep: number): number {
+  let low = 0;
+  let high = 2 ** 32;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    if (Math.fround(Math.fround(middle * TWO_TO_MINUS_32) + keep) >= 1) high = middle;
+    else low = middle + 1;
+  }
+  return low;
 }
+
+const thresholds = new Map<number, number>();
 
 /**
  * tf.dropout(x, rate, undefined, seed)'s multiplier for x of `shape`: 1/keep where kept, 0 where dropped, with
@@ -72,9 +63,11 @@ function hostBuffer(size: number): Float32Array {
  */
 export function dropoutMultiplier(shape: readonly number[], rate: number, seed: number): tf.Tensor {
   if (!(rate > 0 && rate < 1)) throw new Error(`dropout multiplier: rate must be in (0, 1), got ${rate}`);
-  const values = hostBuffer(shape.reduce((a, b) => a * b, 1));
+  const size = shape.reduce((a, b) => a * b, 1);
   const keep = Math.fround(1 - rate);
-  // floor(u + keep) / keep in float32: u + keep < 2, so the floor is 1 exactly when the sum reaches 1.
-  fillMultiplier(seed.toString(), keep, Math.fround(1 / keep), values);
-  return tf.tensor(values, [...shape], 'float32');
+  let threshold = thresholds.get(keep);
+  if (threshold === undefined) thresholds.set(keep, (threshold = keepThreshold(keep)));
+  const values = fillAleaMultiplier(aleaState(seed.toString()), size, threshold, Math.fround(1 / keep));
+  // The wasm backend copies the values into its heap; the others keep the array they get, so they get their own.
+  return tf.tensor(tf.getBackend() === 'wasm' ? values : values.slice(), [...shape], 'float32');
 }

@@ -9,7 +9,7 @@
  * bit those of the op-by-op form); gradients are the same math, equal to float rounding (fused.test.ts).
  *
  * The products of the backward pass are formed with explicit transposes (matMul's transpose flags run on a slow
- * path on wasm), choosing for the kernel gradient the cheaper of x^T·g and (g^T·x)^T by the elements transposed.
+ * path on wasm), choosing for the kernel gradient the cheaper of x^T·g and (g^T·x)^T by its right operand's width.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -42,7 +42,7 @@ const matMulExplicitGrad = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFun
     value: tf.matMul(a, b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [savedA, savedB] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(savedB)), tf.matMul(tf.transpose(savedA), dy as tf.Tensor2D)];
+      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(savedB)), transposedProduct(savedA, dy as tf.Tensor2D)];
     },
   };
 });
@@ -89,17 +89,23 @@ function activationGradient(dy: tf.Tensor, output: tf.Tensor, activation: Activa
   }
 }
 
-/** x^T·g for x [M, K], g [M, N], transposing whichever side moves fewer elements. */
+/**
+ * x^T·g for x [M, K], g [M, N], with the narrower of x and g as the product's right operand: the wasm backend
+ * repacks the right operand of every product whose data it has not seen (XNNPACK's weight packing), and that
+ * packing, not the transpose, decides the cost. Measured with fresh operands (load ~1): text [1600, 768] with
+ * g [1600, 64] 6.3 ms as x^T·g against 8.6 ms as (g^T·x)^T; [1600, 64] with g [1600, 128] 1.19 ms as (g^T·x)^T
+ * against 1.38 ms.
+ */
 function transposedProduct(x: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
-  const [m, k] = x.shape;
+  const k = x.shape[1];
   const n = g.shape[1];
-  return m * k <= m * n + k * n ? tf.matMul(tf.transpose(x), g) : (tf.transpose(tf.matMul(tf.transpose(g), x)) as tf.Tensor2D);
+  return n <= k ? tf.matMul(tf.transpose(x), g) : (tf.transpose(tf.matMul(tf.transpose(g), x)) as tf.Tensor2D);
 }
 
 /**
- * The column sums of g [M, N] as [N]: ones[1, M]·g. On wasm tf.sum over axis 0 is 20-60× slower at this project's
- * shapes (439 vs 22 µs at [1024, 30], 3767 vs 148 µs at [1024, 240]; matmul.bench.ts, last lines), and it is every
- * bias and layer-norm gradient.
+ * The column sums of g [M, N] as [N]: ones[1, M]·g. On wasm tf.sum over axis 0 transposes first and is 2-3× slower
+ * at this project's shapes (239 vs 115 µs at [1024, 30], 2344 vs 750 µs at [1024, 240], a fresh g each call as in a
+ * step; matmul.bench.ts, last lines), and it is every bias and layer-norm gradient.
  */
 export function sumRows(g: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, g.shape[0]]), g), [g.shape[1]]));
