@@ -92,9 +92,9 @@ function activationGradient(dy: tf.Tensor, output: tf.Tensor, activation: Activa
 /**
  * x^T·g for x [M, K], g [M, N], with the narrower of x and g as the product's right operand: the wasm backend
  * repacks the right operand of every product whose data it has not seen (XNNPACK's weight packing), and that
- * packing, not the transpose, decides the cost. Measured with fresh operands (load ~1): text [1600, 768] with
- * g [1600, 64] 6.3 ms as x^T·g against 8.6 ms as (g^T·x)^T; [1600, 64] with g [1600, 128] 1.19 ms as (g^T·x)^T
- * against 1.38 ms.
+ * packing, not the transpose, decides the cost. Measured with fresh operands (load ~1; matmul.bench.ts, "kernel
+ * gradient" lines): text [1600, 768] with g [1600, 64] 6.7 ms as x^T·g against 9.2 ms as (g^T·x)^T; [1600, 64]
+ * with g [1600, 128] 1.16 ms as (g^T·x)^T against 1.61 ms.
  */
 function transposedProduct(x: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
   const k = x.shape[1];
@@ -105,7 +105,7 @@ function transposedProduct(x: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
 /**
  * The column sums of g [M, N] as [N]: ones[1, M]·g. On wasm tf.sum over axis 0 transposes first and is 2-3× slower
  * at this project's shapes (239 vs 115 µs at [1024, 30], 2344 vs 750 µs at [1024, 240], a fresh g each call as in a
- * step; matmul.bench.ts, last lines), and it is every bias and layer-norm gradient.
+ * step; matmul.bench.ts, "column sums" lines), and it is every bias and layer-norm gradient.
  */
 export function sumRows(g: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, g.shape[0]]), g), [g.shape[1]]));

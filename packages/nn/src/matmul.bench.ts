@@ -2,8 +2,9 @@
  * Micro-benchmark behind `matMul` (layers.ts): the products a dense layer's backward pass needs, formed with
  * matMul's transpose flags (what TF.js's own MatMul gradient does) or with an explicit tf.transpose, and one
  * dense layer's forward + backward with TF.js's gradient vs ours. Prints microseconds per op (median of rounds).
- * Last, a batched product (batch > 1, as attention's per-head products) against one 2-D product with the same
- * number of multiply-adds: the wasm backend runs batched products on a generic path.
+ * Then a batched product (batch > 1, as attention's per-head products) against one 2-D product with the same
+ * number of multiply-adds: the wasm backend runs batched products on a generic path; column sums; and the two forms
+ * of a kernel gradient with fresh operands.
  *
  *   cd packages/nn && node --import tsx src/matmul.bench.ts
  */
@@ -78,4 +79,32 @@ for (const columns of [30, 120, 240]) {
       `tf.sum(g, 0) ${time((fresh) => tf.sum(fresh, 0))} µs | sumRows ${time((fresh) => sumRows(fresh))} µs`,
   );
   g.dispose();
+}
+
+// The kernel gradient x^T·g of a dense layer in its two forms, with fresh operands each call (as in a step, where x
+// and g are new tensors): which operand is the product's right one, and so packed, decides the cost on wasm
+// (fused.ts, transposedProduct). Milliseconds, least of 20.
+for (const [rows, inputs, units] of [
+  [1600, 768, 64],
+  [1600, 128, 64],
+  [1600, 64, 128],
+  [1600, 74, 64],
+] as const) {
+  const x = tf.randomNormal([rows, inputs]);
+  const g = tf.randomNormal([rows, units]);
+  const least = (fn: (x: tf.Tensor2D, g: tf.Tensor2D) => tf.Tensor): string => {
+    const once = (): number => {
+      const start = performance.now();
+      tf.tidy(() => void fn(tf.add(x, 0) as tf.Tensor2D, tf.add(g, 0) as tf.Tensor2D).dataSync());
+      return performance.now() - start;
+    };
+    for (let i = 0; i < 3; i++) once();
+    return Math.min(...Array.from({ length: 20 }, once)).toFixed(2);
+  };
+  console.log(
+    `kernel gradient, x [${rows}, ${inputs}], g [${rows}, ${units}], fresh operands: ` +
+      `x^T·g ${least((a, b) => tf.matMul(tf.transpose(a), b))} ms | ` +
+      `(g^T·x)^T ${least((a, b) => tf.transpose(tf.matMul(tf.transpose(b), a)))} ms`,
+  );
+  tf.dispose([x, g]);
 }
