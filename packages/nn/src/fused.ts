@@ -92,9 +92,9 @@ function activationGradient(dy: tf.Tensor, output: tf.Tensor, activation: Activa
 /**
  * x^T·g for x [M, K], g [M, N], with the narrower of x and g as the product's right operand: the wasm backend
  * repacks the right operand of every product whose data it has not seen (XNNPACK's weight packing), and that
- * packing, not the transpose, decides the cost. Measured with fresh operands (load ~1; matmul.bench.ts, "kernel
- * gradient" lines): text [1600, 768] with g [1600, 64] 6.7 ms as x^T·g against 9.2 ms as (g^T·x)^T; [1600, 64]
- * with g [1600, 128] 1.16 ms as (g^T·x)^T against 1.61 ms.
+ * packing, not the transpose, decides the cost. Measured with fresh operands (load 0.8–1.4; matmul.bench.ts, "kernel
+ * gradient" lines, two runs): text [1600, 768] with g [1600, 64] 7.6 and 9.3 ms as x^T·g against 9.1 and 12.6 ms
+ * as (g^T·x)^T; [1600, 64] with g [1600, 128] 1.18 and 1.51 ms as (g^T·x)^T against 1.41 and 1.62 ms.
  */
 function transposedProduct(x: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
   const k = x.shape[1];

@@ -83,7 +83,7 @@ for (const columns of [30, 120, 240]) {
 
 // The kernel gradient x^T·g of a dense layer in its two forms, with fresh operands each call (as in a step, where x
 // and g are new tensors): which operand is the product's right one, and so packed, decides the cost on wasm
-// (fused.ts, transposedProduct). Milliseconds, least of 20.
+// (fused.ts, transposedProduct). Milliseconds per call, median of 7 rounds of 5.
 for (const [rows, inputs, units] of [
   [1600, 768, 64],
   [1600, 128, 64],
@@ -92,19 +92,12 @@ for (const [rows, inputs, units] of [
 ] as const) {
   const x = tf.randomNormal([rows, inputs]);
   const g = tf.randomNormal([rows, units]);
-  const least = (fn: (x: tf.Tensor2D, g: tf.Tensor2D) => tf.Tensor): string => {
-    const once = (): number => {
-      const start = performance.now();
-      tf.tidy(() => void fn(tf.add(x, 0) as tf.Tensor2D, tf.add(g, 0) as tf.Tensor2D).dataSync());
-      return performance.now() - start;
-    };
-    for (let i = 0; i < 3; i++) once();
-    return Math.min(...Array.from({ length: 20 }, once)).toFixed(2);
-  };
+  const time = (fn: (x: tf.Tensor2D, g: tf.Tensor2D) => tf.Tensor): string =>
+    (medianMicros(() => tf.tidy(() => void fn(tf.add(x, 0) as tf.Tensor2D, tf.add(g, 0) as tf.Tensor2D).dataSync()), 7, 5) / 1000).toFixed(2);
   console.log(
     `kernel gradient, x [${rows}, ${inputs}], g [${rows}, ${units}], fresh operands: ` +
-      `x^T·g ${least((a, b) => tf.matMul(tf.transpose(a), b))} ms | ` +
-      `(g^T·x)^T ${least((a, b) => tf.transpose(tf.matMul(tf.transpose(b), a)))} ms`,
+      `x^T·g ${time((a, b) => tf.matMul(tf.transpose(a), b))} ms | ` +
+      `(g^T·x)^T ${time((a, b) => tf.transpose(tf.matMul(tf.transpose(b), a)))} ms`,
   );
   tf.dispose([x, g]);
 }
