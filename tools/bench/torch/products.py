@@ -13,16 +13,13 @@ import os
 import sys
 import time
 
-# One thread, set before torch loads (as the mirrors do).
-for _var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):
-    os.environ[_var] = '1'
-
+# ../shared/bench beside the repository, as in midg_cpu.py.
 MIRROR_DIR = os.environ.get('MIDG_TORCH_MIRROR_DIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'shared', 'bench'))
 sys.path.insert(0, MIRROR_DIR)
 
+import torch_midg_project as mirror  # noqa: E402  (first: it caps the BLAS threads (one, no --threads here) before torch loads)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import torch_midg_project as mirror  # noqa: E402
 
 PRODUCT_OPS = {'aten::mm', 'aten::addmm', 'aten::bmm', 'aten::baddbmm'}
 

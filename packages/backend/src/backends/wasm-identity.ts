@@ -19,18 +19,19 @@ function hasRefCounting(backend: unknown): backend is RefCounting {
 export function shareIdentityOnWasm(): void {
   const copying = tf.getKernel(tf.Identity, 'wasm');
   if (!copying || copying.kernelFunc === identityByReference) return;
+  copyingIdentity = copying.kernelFunc;
   tf.unregisterKernel(tf.Identity, 'wasm');
   tf.registerKernel({ ...copying, kernelFunc: identityByReference });
-  stringIdentity = copying.kernelFunc;
 }
 
-let stringIdentity: tf.KernelFunc | undefined;
+/** The wasm backend's own Identity, kept for what cannot be shared. */
+let copyingIdentity: tf.KernelFunc | undefined;
 
 const identityByReference: tf.KernelFunc = (args) => {
   const x = args.inputs.x as tf.TensorInfo;
   const backend = args.backend;
   // Strings live on the host, not in the heap: the original kernel handles them.
-  if (x.dtype === 'string' || !hasRefCounting(backend)) return stringIdentity!(args);
+  if (x.dtype === 'string' || !hasRefCounting(backend)) return copyingIdentity!(args);
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 };
